@@ -1,0 +1,12 @@
+"""WSGI entry point for gunicorn."""
+
+import os
+
+from onsale.platform.newrelic_agent import newrelic_initialize
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.platform.settings")
+newrelic_initialize()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SeatselectionConfig(AppConfig):
+    name = "onsale.seatselection"
+    label = "seatselection"

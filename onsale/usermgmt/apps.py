@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UsermgmtConfig(AppConfig):
+    name = "onsale.usermgmt"
+    label = "usermgmt"

@@ -1,0 +1,166 @@
+"""Writes and rules for accounts: creating users, signing in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from knox.models import AuthToken
+
+from onsale.platform.ratelimit import ratelimit_hit
+from onsale.platform.redis import redis_client, redis_key
+from onsale.usermgmt.exceptions import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmail,
+    LoginThrottled,
+    OrganizationRequired,
+    WeakPassword,
+)
+from onsale.usermgmt.models import Organization, User, normalize_email
+
+
+def organization_get_or_create(*, name: str) -> Organization:
+    """The organization called `name`, created on first use."""
+    organization, _ = Organization.objects.get_or_create(name=name.strip())
+    return organization
+
+
+def user_create(
+    *,
+    email: str,
+    password: str,
+    role: str = User.Role.FAN,
+    organization: Organization | None = None,
+    full_name: str = "",
+) -> User:
+    """Create an account.
+
+    The email is normalised (trimmed, lowercased) and must be unique; the
+    password must pass Django's validators. Organizers need an organization;
+    staff get admin-site access. Two concurrent sign-ups with one email: the
+    database's UNIQUE constraint lets one win, the other gets `EmailTaken`.
+    """
+    normalized = normalize_email(email)
+    try:
+        validate_email(normalized)
+    except ValidationError:
+        raise InvalidEmail(extra={"field": "email"}) from None
+    if role not in User.Role.values:
+        raise InvalidEmail(  # never reached from the API: the serializer checks
+            "Unknown role.", code="invalid_role", extra={"field": "role"}
+        )
+    if role == User.Role.ORGANIZER and organization is None:
+        raise OrganizationRequired(extra={"field": "organization"})
+    user = User(
+        email=normalized,
+        role=role,
+        organization=organization,
+        full_name=full_name.strip(),
+        is_staff=role == User.Role.STAFF,
+    )
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise WeakPassword(
+            extra={"field": "password", "reasons": list(exc.messages)}
+        ) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        if User.objects.filter(email=normalized).exists():
+            raise EmailTaken(extra={"field": "email"}) from None
+        raise
+    return user
+
+
+def users_bulk_create(
+    *, count: int, prefix: str, password: str, domain: str = "example.test"
+) -> int:
+    """Create `count` fans named `<prefix><n>@<domain>` for load tests.
+
+    The password is hashed once and shared, and rows go in with bulk inserts,
+    so thousands of accounts take about a second. Existing emails are skipped;
+    returns how many were created.
+    """
+    hashed = make_password(password)
+    existing = set(
+        User.objects.filter(email__startswith=f"{prefix}").values_list(
+            "email", flat=True
+        )
+    )
+    batch: list[User] = []
+    created = 0
+    for number in range(count):
+        email = f"{prefix}{number}@{domain}".lower()
+        if email in existing:
+            continue
+        batch.append(User(email=email, password=hashed, role=User.Role.FAN))
+        if len(batch) >= 2000:
+            User.objects.bulk_create(batch, batch_size=2000)
+            created += len(batch)
+            batch = []
+    if batch:
+        User.objects.bulk_create(batch, batch_size=2000)
+        created += len(batch)
+    return created
+
+
+def _login_account_key(email: str) -> str:
+    return normalize_email(email)
+
+
+def user_authenticate(*, email: str, password: str, ip: str) -> User:
+    """Check a sign-in attempt and return the user.
+
+    Every attempt counts against two limits kept in Redis, one per account
+    (the submitted email, existing or not) and one per client address, before
+    the password is checked, so parallel guesses cannot slip past the count.
+    Over either limit: `LoginThrottled` with the seconds to wait. A wrong
+    password and an unknown email get the same `InvalidCredentials`. A
+    successful sign-in clears the account's counter (the address keeps its).
+    """
+    account = _login_account_key(email)
+    window = settings.LOGIN_ATTEMPT_WINDOW_SECONDS
+    by_ip = ratelimit_hit(
+        scope="login-ip",
+        identity=ip,
+        limit=settings.LOGIN_MAX_ATTEMPTS_PER_IP,
+        window_seconds=window,
+    )
+    by_account = ratelimit_hit(
+        scope="login-account",
+        identity=account,
+        limit=settings.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
+        window_seconds=window,
+    )
+    refused = [result for result in (by_ip, by_account) if not result.allowed]
+    if refused:
+        retry_after = max(result.retry_after_seconds for result in refused)
+        raise LoginThrottled(
+            retry_after=retry_after, extra={"retry_after_seconds": retry_after}
+        )
+    user = authenticate(username=account, password=password)
+    if user is None or not isinstance(user, User):
+        raise InvalidCredentials()
+    redis_client().delete(redis_key("rl", "login-account", account))
+    return user
+
+
+def api_token_create(*, user: User) -> tuple[str, datetime | None]:
+    """A new bearer token for API clients; only its hash is stored."""
+    instance, token = AuthToken.objects.create(user=user)
+    return token, instance.expiry
+
+
+def api_token_revoke(*, token: AuthToken) -> None:
+    """Revoke one bearer token (logout from that client)."""
+    token.delete()
