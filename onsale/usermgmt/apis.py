@@ -39,16 +39,18 @@ class UserRegisterApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class RegisterInputSerializer(serializers.Serializer[Any]):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
         full_name = serializers.CharField(
             max_length=200, required=False, allow_blank=True
         )
 
-    @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer, responses={201: UserOutputSerializer}
+    )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_create(**serializer.validated_data)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -61,12 +63,12 @@ class UserLoginApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class LoginInputSerializer(serializers.Serializer[Any]):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=LoginInputSerializer,
         responses={
             200: inline_serializer(
                 "LoginOutput",
@@ -79,7 +81,7 @@ class UserLoginApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_authenticate(
             email=serializer.validated_data["email"],

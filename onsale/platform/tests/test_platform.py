@@ -1,0 +1,296 @@
+"""The platform layer: stdlib `platform`, error shape, request ids, logs,
+health probes, the Lua loader and the rate limiter."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.db.utils import ConnectionHandler
+from django.test import override_settings
+
+from onsale.platform import health
+from onsale.platform.exceptions import Conflict, exception_handler
+from onsale.platform.logging import ContextFilter, JsonFormatter
+from onsale.platform.ratelimit import ratelimit_hit
+from onsale.platform.redis import lua_script, redis_client, redis_key
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_import_platform_is_the_standard_library_module() -> None:
+    # Given the project is importable, when `platform` is imported from it,
+    # then it is Python's own module, not a project package.
+    code = "import onsale, platform; print(platform.__file__); print(platform.python_version())"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test"},
+    )
+    module_file, version = result.stdout.split()
+    assert "site-packages" not in module_file
+    assert not module_file.startswith(str(ROOT))
+    assert version.count(".") == 2
+
+
+def assert_error_shape(body: dict, code: str) -> None:
+    assert set(body) == {"code", "message", "extra"}
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["extra"], dict)
+
+
+def test_unknown_api_path_is_json_404(api_client) -> None:
+    response = api_client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert_error_shape(response.json(), "not_found")
+
+
+def test_wrong_method_is_json_405(api_client) -> None:
+    response = api_client.get("/api/v1/auth/login")
+    assert response.status_code == 405
+    assert_error_shape(response.json(), "method_not_allowed")
+
+
+def test_unexpected_error_is_json_500_and_logged(caplog) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = exception_handler(RuntimeError("boom"), {})
+    assert response.status_code == 500
+    assert_error_shape(response.data, "internal_error")
+    assert "boom" not in json.dumps(response.data)
+    assert any(record.exc_info for record in caplog.records)
+
+
+def test_domain_error_maps_to_status_and_retry_after() -> None:
+    class SeatTaken(Conflict):
+        code = "seat_taken"
+
+    response = exception_handler(SeatTaken(extra={"seat": 3}, retry_after=2), {})
+    assert response.status_code == 409
+    assert response.data == {
+        "code": "seat_taken",
+        "message": "The request conflicts with the current state.",
+        "extra": {"seat": 3},
+    }
+    assert response["Retry-After"] == "2"
+
+
+def test_redis_outage_is_503_with_retry_after() -> None:
+    import redis
+
+    response = exception_handler(redis.exceptions.ConnectionError("refused"), {})
+    assert response.status_code == 503
+    assert_error_shape(response.data, "dependency_unavailable")
+    assert response.data["extra"] == {"dependency": "redis"}
+    assert response["Retry-After"] == "5"
+
+
+def test_request_id_is_echoed_or_generated(api_client) -> None:
+    given = api_client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")
+    assert given["X-Request-ID"] == "abc-123"
+    generated = api_client.get("/healthz")
+    assert len(generated["X-Request-ID"]) == 32
+    hostile = api_client.get("/healthz", HTTP_X_REQUEST_ID="x\n" + "y" * 300)
+    assert hostile["X-Request-ID"] != "x\n" + "y" * 300
+    assert len(hostile["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_request_log_line_is_json_with_request_id(api_client, fan) -> None:
+    # Given a handler that formats like production, on the request logger
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    request_logger = logging.getLogger("onsale.request")
+    request_logger.addHandler(handler)
+    try:
+        api_client.force_authenticate(fan)
+        response = api_client.get("/api/v1/auth/me", HTTP_X_REQUEST_ID="req-42")
+    finally:
+        request_logger.removeHandler(handler)
+    assert response.status_code == 200
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 1
+    record = records[0]
+    assert record["request_id"] == "req-42"
+    assert record["path"] == "/api/v1/auth/me"
+    assert record["method"] == "GET"
+    assert record["status"] == 200
+    assert record["user_id"] == fan.pk
+    assert isinstance(record["duration_ms"], float)
+    assert record["level"] == "INFO"
+    assert record["timestamp"].endswith("+00:00")
+    assert record["service"] == "onsale-all"
+
+
+def test_healthz_is_ok(api_client) -> None:
+    response = api_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_is_ok_when_both_answer(api_client) -> None:
+    response = api_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_naming_redis_when_redis_is_unreachable(api_client) -> None:
+    with override_settings(REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0"):
+        response = api_client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "not_ready"
+    assert body["extra"]["failed"] == ["redis"]
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_naming_database_when_mysql_is_unreachable(
+    api_client, monkeypatch
+) -> None:
+    settings_dict = dict(connections["default"].settings_dict)
+    settings_dict.update(PORT=str(_closed_port()), NAME="onsale_unreachable")
+    settings_dict.setdefault("OPTIONS", {})["connect_timeout"] = 2
+    unreachable = ConnectionHandler({"default": settings_dict})
+    monkeypatch.setattr(health, "connections", unreachable)
+    try:
+        response = api_client.get("/readyz")
+    finally:
+        unreachable.close_all()
+    assert response.status_code == 503
+    assert response.json()["extra"]["failed"] == ["database"]
+
+
+def test_lua_script_survives_script_flush(tmp_path) -> None:
+    lua_dir = tmp_path / "lua"
+    lua_dir.mkdir()
+    (lua_dir / "echo_incr.lua").write_text(
+        "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+    )
+    script = lua_script(str(tmp_path / "module.py"), "echo_incr")
+    key = redis_key("test", "{ev:1}", "counter")
+    assert script(keys=[key], args=[2]) == 2
+    redis_client().script_flush()
+    assert script(keys=[key], args=[3]) == 5
+    assert redis_client().script_exists(script.sha) == [True]
+
+
+def test_ratelimit_is_atomic_under_parallel_hits() -> None:
+    # Given a limit of 10, when 50 threads hit at once, then exactly 10 pass.
+    results: list[bool] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(50)
+
+    def hit() -> None:
+        barrier.wait()
+        result = ratelimit_hit(scope="t", identity="same", limit=10, window_seconds=30)
+        with lock:
+            results.append(result.allowed)
+
+    threads = [threading.Thread(target=hit) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 10
+    refused = ratelimit_hit(scope="t", identity="same", limit=10, window_seconds=30)
+    assert not refused.allowed
+    assert 1 <= refused.retry_after_seconds <= 30
+    assert ratelimit_hit(
+        scope="t", identity="other", limit=10, window_seconds=30
+    ).allowed
+
+
+def test_check_deploy_with_production_settings_is_clean() -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="onsale.platform.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="k" * 20
+        + "production-like-secret-0123456789-abcdefghijklmnop",
+        DJANGO_ALLOWED_HOSTS="tickets.example.com",
+        ONSALE_VAR_DIR=str(ROOT / "var" / "check-deploy"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
+    }
+    env.update(DJANGO_SETTINGS_MODULE="onsale.platform.settings", DJANGO_DEBUG="false")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_hashes_passwords_with_argon2() -> None:
+    from onsale.platform import settings as production
+
+    assert (
+        production.PASSWORD_HASHERS[0]
+        == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    )
+
+
+def test_newrelic_stays_off_without_a_key(monkeypatch) -> None:
+    import newrelic.agent
+
+    from onsale.platform.newrelic_agent import newrelic_initialize
+
+    calls: list[object] = []
+    monkeypatch.setattr(newrelic.agent, "initialize", lambda *a, **k: calls.append(a))
+    monkeypatch.delenv("NEW_RELIC_LICENSE_KEY", raising=False)
+    monkeypatch.delenv("NEW_RELIC_CONFIG_FILE", raising=False)
+    assert newrelic_initialize() is False
+    assert calls == []
+    monkeypatch.setenv("NEW_RELIC_LICENSE_KEY", "x" * 40)
+    assert newrelic_initialize() is True
+    assert calls == [(None,)]
