@@ -17,6 +17,9 @@ from rest_framework.test import APIClient
 
 from tests.services import mariadb_service, redis_service
 
+# The whole suite's log lines are scanned for secrets (fails the run on a hit).
+pytest_plugins = ["tests.observability.secretscan"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     try:

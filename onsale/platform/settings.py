@@ -218,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a `status`; name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "onsale.seatselection.models.Event.Status",
+        "EventCreateStatusEnum": [("draft", "Draft"), ("published", "Published")],
+    },
 }
 
 # Requests whose declared body is larger than this are refused with 413
@@ -308,3 +313,143 @@ LOGGING = {
 # (see onsale/platform/newrelic_agent.py); nothing else changes without them.
 NEW_RELIC_LICENSE_KEY = env_str("NEW_RELIC_LICENSE_KEY", "")
 NEW_RELIC_CONFIG_FILE = env_str("NEW_RELIC_CONFIG_FILE", "")
+
+# --- Seat selection ---------------------------------------------------------
+# How long a hold keeps its seats; never longer than the fan's admitted session.
+SEAT_HOLD_SECONDS = env_int("SEAT_HOLD_SECONDS", 600)
+# Seats (or general-admission places) one hold request may ask for.
+SEAT_HOLD_MAX_SEATS_PER_REQUEST = env_int("SEAT_HOLD_MAX_SEATS_PER_REQUEST", 20)
+# The largest seat map an organizer may load (seats plus generated seats).
+SEATMAP_MAX_SEATS = env_int("SEATMAP_MAX_SEATS", 100_000)
+# Browser/CDN lifetime of the seat map document (it carries an ETag too).
+SEATMAP_CACHE_SECONDS = env_int("SEATMAP_CACHE_SECONDS", 300)
+# A live seat stream ends after this long (the browser reconnects on its own),
+# so a stream never pins a web worker for good; heartbeats keep proxies from
+# closing an idle stream.
+SEAT_STREAM_MAX_SECONDS = env_int("SEAT_STREAM_MAX_SECONDS", 300)
+SEAT_STREAM_HEARTBEAT_SECONDS = env_int("SEAT_STREAM_HEARTBEAT_SECONDS", 15)
+
+# --- Checkout and orders ----------------------------------------------------
+# The payment provider: only the built-in fake exists today ("fake"); a Stripe
+# adapter would add its own name and keys here.
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "fake")
+if PAYMENT_GATEWAY == "fake" or DEBUG:
+    # The fake provider's webhook secret protects nothing real.
+    PAYMENT_WEBHOOK_SECRET = env_str(
+        "PAYMENT_WEBHOOK_SECRET", "whsec_fake_provider_not_a_secret"
+    )
+else:
+    PAYMENT_WEBHOOK_SECRET = env_required("PAYMENT_WEBHOOK_SECRET")
+# Webhooks signed longer ago than this are refused (replay window).
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
+FAKE_PAYMENTS_LATENCY_MS = env_int("FAKE_PAYMENTS_LATENCY_MS", 0)
+# How long the fake provider's timeout card hangs before failing.
+FAKE_PAYMENTS_TIMEOUT_LATENCY_MS = env_int("FAKE_PAYMENTS_TIMEOUT_LATENCY_MS", 3000)
+# Drills only: the share of fake charges that time out (half after charging).
+FAKE_PAYMENTS_FAULT_RATE = float(env_str("FAKE_PAYMENTS_FAULT_RATE", "0"))
+# How long POST /checkout waits for the charge before answering 202 (pending).
+CHECKOUT_CHARGE_WAIT_SECONDS = float(env_str("CHECKOUT_CHARGE_WAIT_SECONDS", "5"))
+# Retries of a charge whose outcome is unknown before the saga compensates.
+CHECKOUT_CHARGE_MAX_RETRIES = env_int("CHECKOUT_CHARGE_MAX_RETRIES", 5)
+# A pending (unpaid) order older than this expires and frees its seats.
+CHECKOUT_PENDING_TIMEOUT_SECONDS = env_int("CHECKOUT_PENDING_TIMEOUT_SECONDS", 900)
+CHECKOUT_IDEMPOTENCY_TTL_HOURS = env_int("CHECKOUT_IDEMPOTENCY_TTL_HOURS", 24)
+# A second request with a key still in progress waits this long for the first.
+CHECKOUT_IDEMPOTENCY_WAIT_SECONDS = float(
+    env_str("CHECKOUT_IDEMPOTENCY_WAIT_SECONDS", "2")
+)
+# Default refund policy of events without their own: fans may cancel until
+# this many hours before the event starts.
+ORDERS_REFUND_CUTOFF_HOURS = env_int("ORDERS_REFUND_CUTOFF_HOURS", 48)
+
+# --- Observability: metrics, ops status, New Relic gauges -------------------
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; empty keeps
+# it closed (403) for everyone.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Celery queues whose depth `/metrics` reports; empty: the default queue and
+# every queue named in the Celery routes.
+METRICS_CELERY_QUEUES = env_list("METRICS_CELERY_QUEUES", [])
+# The image tag or commit this process runs (ops status, onsale_build_info).
+ONSALE_RELEASE = env_str("ONSALE_RELEASE", "")
+# How often beat sends the queue and business gauges to New Relic (the task
+# does nothing where the agent is off).
+TELEMETRY_GAUGES_INTERVAL_SECONDS = env_int("TELEMETRY_GAUGES_INTERVAL_SECONDS", 30)
+# Prometheus scrapes pods over plain HTTP inside the cluster, like the probes.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
+
+# --- Waiting room (onsale/waitingroom) ----------------------------------------
+# Access tokens (onsale/waitingroom/signing.py): the current signing key as a
+# PEM file or inline PEM (Ed25519 or RSA >= 2048 bits). Outside debug mode one
+# is required: every process stops at start with a clear message without it.
+WAITINGROOM_JWT_PRIVATE_KEY_FILE = env_str("WAITINGROOM_JWT_PRIVATE_KEY_FILE", "")
+WAITINGROOM_JWT_PRIVATE_KEY = env_str("WAITINGROOM_JWT_PRIVATE_KEY", "")
+# Default: the key's RFC 7638 thumbprint.
+WAITINGROOM_JWT_KID = env_str("WAITINGROOM_JWT_KID", "")
+# Keys rotated out: "path.pem@retired_at" (epoch seconds or ISO 8601), still
+# accepted for WAITINGROOM_JWT_ROTATION_GRACE_SECONDS after retired_at.
+WAITINGROOM_JWT_PREVIOUS_KEYS = env_list("WAITINGROOM_JWT_PREVIOUS_KEYS", [])
+WAITINGROOM_JWT_ROTATION_GRACE_SECONDS = env_int(
+    "WAITINGROOM_JWT_ROTATION_GRACE_SECONDS", 3600
+)
+WAITINGROOM_JWT_LEEWAY_SECONDS = env_int("WAITINGROOM_JWT_LEEWAY_SECONDS", 30)
+WAITINGROOM_JWT_ISSUER = env_str("WAITINGROOM_JWT_ISSUER", "onsale")
+# Without a configured key, derive one from SECRET_KEY: debug mode only (test
+# settings switch it on). Deliberately not read from the environment.
+WAITINGROOM_JWT_DEV_KEY = DEBUG
+# Tests may pin the clock the queue scripts use; never on outside tests, and
+# deliberately not read from the environment.
+WAITINGROOM_CLOCK_INJECTION = False
+# Joins allowed per client address per window (429 + Retry-After beyond).
+WAITINGROOM_JOIN_LIMIT_PER_IP = env_int("WAITINGROOM_JOIN_LIMIT_PER_IP", 120)
+WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS = env_int(
+    "WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS", 60
+)
+# Each process answers status polls from a memo this young at most (0: off);
+# the document is public and cacheable for a second anyway.
+WAITINGROOM_STATUS_MEMO_MS = env_int("WAITINGROOM_STATUS_MEMO_MS", 500)
+# How often Celery beat evaluates every room (so an idle room still admits).
+WAITINGROOM_TICK_SECONDS = float(env_str("WAITINGROOM_TICK_SECONDS", "1"))
+# Defaults of a new event's waiting room (organizers change them live).
+WAITINGROOM_DEFAULT_PREQUEUE_MINUTES = env_int(
+    "WAITINGROOM_DEFAULT_PREQUEUE_MINUTES", 60
+)
+WAITINGROOM_DEFAULT_RATE_PER_MINUTE = env_int(
+    "WAITINGROOM_DEFAULT_RATE_PER_MINUTE", 600
+)
+WAITINGROOM_DEFAULT_BURST = env_int("WAITINGROOM_DEFAULT_BURST", 50)
+WAITINGROOM_DEFAULT_MAX_ACTIVE = env_int("WAITINGROOM_DEFAULT_MAX_ACTIVE", 500)
+WAITINGROOM_DEFAULT_SESSION_SECONDS = env_int(
+    "WAITINGROOM_DEFAULT_SESSION_SECONDS", 600
+)
+WAITINGROOM_DEFAULT_CLAIM_SECONDS = env_int("WAITINGROOM_DEFAULT_CLAIM_SECONDS", 120)
+WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN = env_int(
+    "WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN", 6
+)
+# Mounts /bench/empty (an empty view, the baseline of loadtests/). Never in
+# production.
+ONSALE_BENCH_VIEWS = env_bool("ONSALE_BENCH_VIEWS", False)
+# Absolute base of links in order emails (empty: relative links).
+ORDERS_SITE_URL = env_str("ORDERS_SITE_URL", "")
+
+# --- Deployment: static and media files (Dockerfile, cloudformation/cdn.yaml) --
+# Content-hashed static file names (Django's manifest storage), so nginx and
+# CloudFront may cache them for a year. The image switches this on and collects
+# at build time; tests and `bin/run` leave it off (no collectstatic needed).
+ONSALE_STATIC_MANIFEST = env_bool("ONSALE_STATIC_MANIFEST", False)
+# The public host CloudFront serves /static/ and /media/ on, from the bucket's
+# static/ and media/ folders (django-storages reads this name); empty: the
+# bucket's own address.
+AWS_S3_CUSTOM_DOMAIN = env_str("AWS_S3_CUSTOM_DOMAIN", "") or None
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES = {
+        "default": {"BACKEND": "onsale.platform.storage.S3MediaStorage"},
+        "staticfiles": {"BACKEND": "onsale.platform.storage.S3StaticStorage"},
+    }
+elif ONSALE_STATIC_MANIFEST:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    }
+# Attach the ticket PDF to the confirmation email (rendered by the worker);
+# false: the email links to the order page and the PDF is rendered on its
+# first download, which keeps PDF work off the hot path of a big on-sale.
+ORDERS_EMAIL_ATTACH_PDF = env_bool("ORDERS_EMAIL_ATTACH_PDF", True)

@@ -33,4 +33,6 @@ PASSWORD_HASHERS = [
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Access tokens signed with a key derived from SECRET_KEY (no PEM in tests).
+WAITINGROOM_JWT_DEV_KEY = True
 TEST_REDIS_KEY_PREFIX = REDIS_KEY_PREFIX

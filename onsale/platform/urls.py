@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.urls.exceptions import Resolver404
+from django.urls.resolvers import ResolverMatch, RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from onsale.platform import health, views
+from onsale.platform import health, metrics, ops, views
 
 handler400 = "onsale.platform.exceptions.handler400"
 handler403 = "onsale.platform.exceptions.handler403"
@@ -18,15 +20,18 @@ handler500 = "onsale.platform.exceptions.handler500"
 # The URL modules each service mounts. A service's pods route only these.
 SERVICE_URLCONFS: dict[str, list[str]] = {
     "usermgmt": ["onsale.usermgmt.urls"],
-    "waitingroom": [],
-    "seatselection": [],
-    "checkout": [],
-    "orders": [],
+    "waitingroom": ["onsale.waitingroom.urls"],
+    "seatselection": ["onsale.seatselection.urls"],
+    "checkout": ["onsale.checkout.urls"],
+    "orders": ["onsale.orders.urls"],
 }
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Every service: Prometheus scrapes each pod, staff ask any pod.
+    path("metrics", metrics.metrics_view, name="metrics"),
+    path("api/v1/ops/status", ops.OpsStatusApi.as_view(), name="ops-status"),
 ]
 
 _services = (
@@ -38,12 +43,45 @@ for _service in _services:
     for _module in SERVICE_URLCONFS[_service]:
         urlpatterns.append(path("", include(_module)))
 
+_usermgmt_pages: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
 if settings.ONSALE_SERVICE in ("all", "usermgmt"):
-    urlpatterns += [
-        path("", views.home, name="home"),
-        path("admin/", admin.site.urls),
-        path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-        path(
-            "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"
-        ),
-    ]
+    urlpatterns += _usermgmt_pages
+
+
+class ReverseOnlyResolver(URLResolver):
+    """Another service's URLs in split mode: reversible, never resolved here.
+
+    Pages link across services (`{% url 'usermgmt:login' %}`, LOGIN_URL
+    redirects); the link must render its public path, which the Ingress routes
+    to the service that owns it. A request for it that reaches this process
+    anyway is a 404, as if the URLs were not there.
+    """
+
+    def resolve(self, path: str) -> ResolverMatch:
+        raise Resolver404({"path": path})
+
+
+if settings.ONSALE_SERVICE != "all":
+    for _service, _modules in SERVICE_URLCONFS.items():
+        if _service != settings.ONSALE_SERVICE:
+            for _module in _modules:
+                _included = include(_module)
+                urlpatterns.append(
+                    ReverseOnlyResolver(
+                        RoutePattern(""),
+                        _included[0],
+                        app_name=_included[1],
+                        namespace=_included[2],
+                    )
+                )
+    if settings.ONSALE_SERVICE != "usermgmt":
+        urlpatterns.append(ReverseOnlyResolver(RoutePattern(""), _usermgmt_pages))
+
+if settings.ONSALE_BENCH_VIEWS:
+    # The empty baseline of the load tests (loadtests/); off unless asked for.
+    urlpatterns.append(path("bench/empty", views.BenchEmptyApi.as_view()))

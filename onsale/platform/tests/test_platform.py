@@ -228,6 +228,21 @@ def test_ratelimit_is_atomic_under_parallel_hits() -> None:
     ).allowed
 
 
+def _ed25519_private_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
 def test_check_deploy_with_production_settings_is_clean() -> None:
     env = {
         key: value
@@ -241,6 +256,8 @@ def test_check_deploy_with_production_settings_is_clean() -> None:
         + "production-like-secret-0123456789-abcdefghijklmnop",
         DJANGO_ALLOWED_HOSTS="tickets.example.com",
         ONSALE_VAR_DIR=str(ROOT / "var" / "check-deploy"),
+        # Production requires the access-token signing key (waitingroom).
+        WAITINGROOM_JWT_PRIVATE_KEY=_ed25519_private_pem(),
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -283,8 +300,11 @@ def test_production_hashes_passwords_with_argon2() -> None:
 def test_newrelic_stays_off_without_a_key(monkeypatch) -> None:
     import newrelic.agent
 
+    from onsale.platform import newrelic_agent
     from onsale.platform.newrelic_agent import newrelic_initialize
 
+    # Switching the (stubbed) agent on must not leak into later tests.
+    monkeypatch.setattr(newrelic_agent, "_agent", None)
     calls: list[object] = []
     monkeypatch.setattr(newrelic.agent, "initialize", lambda *a, **k: calls.append(a))
     monkeypatch.delenv("NEW_RELIC_LICENSE_KEY", raising=False)

@@ -11,6 +11,40 @@ from onsale.usermgmt.models import User
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - published demo logins
 DEMO_ORGANIZATION = "Demo Promotions"
+DEMO_EVENT = "Demo Arena Night"
+# Four stands around a standing floor: 2,000 seats in three price levels.
+DEMO_SEATMAP = {
+    "categories": [
+        {"code": "P1", "name": "Front", "price": "89.00", "color": "#a4161a"},
+        {"code": "P2", "name": "Middle", "price": "59.00", "color": "#0b5cad"},
+        {"code": "P3", "name": "Upper", "price": "39.00", "color": "#1f7a36"},
+        {
+            "code": "FLOOR",
+            "name": "Floor (standing)",
+            "price": "49.00",
+            "general_admission": True,
+            "capacity": 1500,
+        },
+    ],
+    "generate": [
+        {
+            "section": stand,
+            "rows": rows,
+            "first_row": first,
+            "seats_per_row": 25,
+            "category": code,
+            "origin": {"x": x, "y": y + first - 1},
+        }
+        for stand, x, y in (
+            ("West", 0, 0),
+            ("North", 28, 0),
+            ("East", 56, 0),
+            ("South", 84, 0),
+        )
+        for code, first, rows in (("P1", 1, 5), ("P2", 6, 8), ("P3", 14, 7))
+    ],
+}
+DEMO_SEATMAP_SEATS = 4 * 20 * 25
 
 
 class Command(BaseCommand):
@@ -35,3 +69,33 @@ class Command(BaseCommand):
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
             self.stdout.write(f"created demo {role} {email}")
+        self._demo_event(organization)
+
+    def _demo_event(self, organization: Any) -> None:
+        # Seat selection: one published event with a seat map, once.
+        from datetime import timedelta
+
+        from django.db import transaction
+        from django.utils import timezone
+
+        from onsale.seatselection import services as seat_services
+        from onsale.seatselection.models import Event
+
+        if Event.objects.filter(name=DEMO_EVENT).exists():
+            return
+        onsale_at = timezone.now().replace(second=0, microsecond=0)
+        # A map can only be loaded before the on-sale starts: load it into a
+        # draft, then publish (one transaction: all or nothing).
+        with transaction.atomic():
+            event = seat_services.event_create(
+                organization=organization,
+                name=DEMO_EVENT,
+                venue_name="Demo Arena",
+                onsale_at=onsale_at,
+                starts_at=onsale_at + timedelta(days=30),
+            )
+            seat_services.seatmap_replace(event=event, data=DEMO_SEATMAP)
+            seat_services.event_update(event=event, status=Event.Status.PUBLISHED)
+        self.stdout.write(
+            f"created demo event {event.pk} with {DEMO_SEATMAP_SEATS} seats"
+        )
