@@ -1,0 +1,69 @@
+-- Join the queue: one place per account, numbered first-come-first-served
+-- after the on-sale starts, unordered (value 0) in the pre-queue before it.
+-- KEYS[1] cfg   KEYS[2] q   KEYS[3] the user's place bucket
+-- KEYS[4] issue log (zset: first number issued in a second -> that second)
+-- ARGV[1] user id   ARGV[2] now in ms, or '' for the Redis clock
+-- Returns {1, number (0 = in the undrawn pre-queue), newly joined 1|0}
+--      or {-9} no live config, {-8} event not published (fans see no such
+--         event), {-2} closed, {-3, prequeue opens ms} not open yet,
+--         {-4} the pre-queue must be drawn first (call draw, then join again)
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
+local now
+if ARGV[2] ~= '' then
+  now = tonumber(ARGV[2])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local c = redis.call('HMGET', KEYS[1], 'state', 'ev', 'pq_at', 'onsale')
+local state, ev = c[1], c[2]
+local pq_at, onsale = tonumber(c[3]), tonumber(c[4])
+local drawn = redis.call('HGET', KEYS[2], 'drawn') == '1'
+
+if ev == 'draft' then return {-8} end
+if ev == 'cancelled' or state == 'closed' then return {-2} end
+-- Where a joiner lands: 'scheduled' (too early), 'prequeue' or 'open'. The
+-- same rule is in evaluate.lua.
+local placement
+if drawn or state == 'open' or now >= onsale then
+  placement = 'open'
+elseif state == 'prequeue' or now >= pq_at then
+  placement = 'prequeue'
+else
+  placement = 'scheduled'
+end
+
+local existing = redis.call('HGET', KEYS[3], ARGV[1])
+if placement == 'scheduled' and not existing then return {-3, pq_at} end
+if placement == 'open' and not drawn then
+  if (tonumber(redis.call('HGET', KEYS[2], 'pq')) or 0) > 0 then return {-4} end
+  -- Nobody pre-queued: there is nothing to draw, numbering starts now.
+  redis.call('HSET', KEYS[2], 'drawn', 1, 'drawn_n', 0, 'drawn_at', now)
+end
+if existing then return {1, tonumber(existing), 0} end
+if placement == 'open' then
+  local q = redis.call('HMGET', KEYS[2], 'issued', 'serving', 'tok', 'ts')
+  local tok, ts = tonumber(q[3]), tonumber(q[4])
+  if tok and ts and now > ts and (tonumber(q[1]) or 0) <= (tonumber(q[2]) or 0) then
+    -- Nobody was waiting since the last evaluation: the tokens that came in
+    -- meanwhile could only fill the bucket up to the burst (evaluate.lua
+    -- credits a gap in full, assuming fans waited through it).
+    local c2 = redis.call('HMGET', KEYS[1], 'rate', 'burst')
+    tok = math.min(tonumber(c2[2]) * 60000,
+      tok + math.min(now - ts, 86400000) * tonumber(c2[1]))
+    redis.call('HSET', KEYS[2], 'tok', tok, 'ts', now)
+  end
+  local number = redis.call('HINCRBY', KEYS[2], 'issued', 1)
+  redis.call('HSET', KEYS[3], ARGV[1], number)
+  -- When each number was handed out, to the second, in one entry per second
+  -- (not per fan): the Admission telemetry's wait from join to claim.
+  local second = math.floor(now / 1000)
+  if tonumber(redis.call('HGET', KEYS[2], 'ls')) ~= second then
+    redis.call('HSET', KEYS[2], 'ls', second)
+    redis.call('ZADD', KEYS[4], number, second)
+  end
+  return {1, number, 1}
+end
+redis.call('HSET', KEYS[3], ARGV[1], 0)
+redis.call('HINCRBY', KEYS[2], 'pq', 1)
+return {1, 0, 1}

@@ -1,0 +1,364 @@
+"""Typed wrappers of the waiting room's Lua scripts; only this module knows
+their KEYS and ARGV. A script reports a domain outcome as a return code; the
+wrappers turn codes into enums/dataclasses, and the services raise."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from onsale.platform.redis import lua_script, redis_client
+from onsale.waitingroom.clock import script_now_arg
+from onsale.waitingroom.keys import (
+    place_bucket_key,
+    place_bucket_keys,
+    rooms_key,
+    waitingroom_key,
+)
+
+_join = lua_script(__file__, "join")
+_draw = lua_script(__file__, "draw")
+_evaluate = lua_script(__file__, "evaluate")
+_session_start = lua_script(__file__, "session_start")
+_session_end = lua_script(__file__, "session_end")
+_config_put = lua_script(__file__, "config_put")
+
+
+class ScriptOutcome(enum.IntEnum):
+    OK = 1
+    ALREADY = 2
+    # Failures (negative codes in the scripts).
+    NOT_DUE = -1
+    CLOSED = -2
+    NOT_OPEN = -3
+    DRAW_DUE = -4
+    UNPUBLISHED = -8
+    NO_CONFIG = -9
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)
+
+
+# --- join -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    outcome: ScriptOutcome
+    number: int = 0  # 0: in the undrawn pre-queue
+    joined_now: bool = False
+    prequeue_opens_ms: int = 0
+
+
+def _join_keys(event_id: int, user_id: int) -> list[str]:
+    return [
+        waitingroom_key(event_id, "cfg"),
+        waitingroom_key(event_id, "q"),
+        place_bucket_key(event_id, user_id),
+        waitingroom_key(event_id, "issued"),
+    ]
+
+
+def join_run(*, event_id: int, user_id: int) -> JoinResult:
+    """Join (idempotent): the place, or why not (closed, too early, draw due)."""
+    reply = _join(keys=_join_keys(event_id, user_id), args=[user_id, script_now_arg()])
+    code = int(reply[0])
+    if code == 1:
+        return JoinResult(ScriptOutcome.OK, int(reply[1]), bool(int(reply[2])))
+    if code == ScriptOutcome.NOT_OPEN:
+        return JoinResult(ScriptOutcome.NOT_OPEN, prequeue_opens_ms=int(reply[1]))
+    return JoinResult(ScriptOutcome(code))
+
+
+def join_queue_on(pipeline: Any, *, event_id: int, user_id: int) -> None:
+    """Queue a join on a redis-py pipeline (bulk loads: benchmarks, drills);
+    the caller reads the replies, shaped as in join.lua."""
+    _join(
+        keys=_join_keys(event_id, user_id),
+        args=[user_id, script_now_arg()],
+        client=pipeline,
+    )
+
+
+# --- draw -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    outcome: ScriptOutcome  # OK: drawn by this call; ALREADY: drawn before
+    seed: str = ""
+    size: int = 0
+
+
+def _draw_keys(event_id: int) -> list[str]:
+    return [
+        waitingroom_key(event_id, "cfg"),
+        waitingroom_key(event_id, "q"),
+        waitingroom_key(event_id, "issued"),
+        *place_bucket_keys(event_id),
+    ]
+
+
+def draw_run(*, event_id: int, seed: str) -> DrawResult:
+    """Draw the pre-queue with `seed` unless it was drawn before (then the
+    recorded draw is returned) or the on-sale has not started (NOT_DUE)."""
+    return draw_result(_draw(keys=_draw_keys(event_id), args=[seed, script_now_arg()]))
+
+
+def draw_queue_on(pipeline: Any, *, event_id: int, seed: str) -> None:
+    """Queue a draw on a redis-py pipeline (bulk: tests, drills); turn each
+    reply into a DrawResult with `draw_result`."""
+    _draw(keys=_draw_keys(event_id), args=[seed, script_now_arg()], client=pipeline)
+
+
+def draw_result(reply: Sequence[Any]) -> DrawResult:
+    code = int(reply[0])
+    if code == 1:
+        return DrawResult(ScriptOutcome.OK, _text(reply[1]), int(reply[2]))
+    if code == 0:
+        return DrawResult(ScriptOutcome.ALREADY, _text(reply[1]), int(reply[2]))
+    return DrawResult(ScriptOutcome(code))
+
+
+# --- evaluate ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One fan's latest session as the scripts store it."""
+
+    session_id: str
+    issued_ms: int
+    end_ms: int
+    ended: bool  # ended early (done), as opposed to still running or expired
+    number: int  # the place it was claimed for; 0 for a direct admission
+
+    @classmethod
+    def parse(cls, text: str) -> SessionRecord | None:
+        if not text:
+            return None
+        session_id, issued, end, status, number = text.split("|")
+        return cls(session_id, int(issued), int(end), status == "d", int(number))
+
+
+@dataclass(frozen=True)
+class RoomEvaluation:
+    """What one evaluation of the room saw (after admitting)."""
+
+    now_ms: int
+    state: str  # effective: scheduled|prequeue|open|paused|closed
+    placement: str  # where a joiner lands now: scheduled|prequeue|open
+    issued: int
+    serving: int
+    prequeue_size: int  # undrawn pre-queue
+    drawn: bool
+    seed: str
+    drawn_size: int
+    drawn_at_ms: int
+    admitted_unclaimed: int
+    active: int
+    rate_per_minute: int
+    burst: int
+    max_active: int
+    measured_rate_per_minute: float | None
+    prequeue_opens_ms: int
+    onsale_ms: int
+    config_version: int
+    draw_due: bool
+    admitted_total: int
+    event_status: str  # the catalog's: draft|published|cancelled
+    # Only when evaluated for a fan:
+    number: int | None = None  # None: not in the queue; 0: undrawn pre-queue
+    session: SessionRecord | None = None
+    claim_deadline_ms: int | None = None
+
+
+def evaluate_run(*, event_id: int, user_id: int | None = None) -> RoomEvaluation | None:
+    """Evaluate the room (admitting whoever is due); None when no live config."""
+    keys = [
+        waitingroom_key(event_id, "cfg"),
+        waitingroom_key(event_id, "q"),
+        waitingroom_key(event_id, "unclaimed"),
+        waitingroom_key(event_id, "active"),
+    ]
+    if user_id is not None:
+        keys += [
+            waitingroom_key(event_id, "sess"),
+            place_bucket_key(event_id, user_id),
+        ]
+    reply = _evaluate(
+        keys=keys, args=[script_now_arg(), "" if user_id is None else user_id]
+    )
+    return _evaluation(reply, with_user=user_id is not None)
+
+
+def _evaluation(reply: Sequence[Any], *, with_user: bool) -> RoomEvaluation | None:
+    if int(reply[0]) == ScriptOutcome.NO_CONFIG:
+        return None
+    measured = _text(reply[16])
+    number = int(reply[21])
+    deadline = int(reply[23])
+    return RoomEvaluation(
+        now_ms=int(reply[1]),
+        state=_text(reply[2]),
+        placement=_text(reply[3]),
+        issued=int(reply[4]),
+        serving=int(reply[5]),
+        prequeue_size=int(reply[6]),
+        drawn=bool(int(reply[7])),
+        seed=_text(reply[8]),
+        drawn_size=int(reply[9]),
+        drawn_at_ms=int(reply[10]),
+        admitted_unclaimed=int(reply[11]),
+        active=int(reply[12]),
+        rate_per_minute=int(reply[13]),
+        burst=int(reply[14]),
+        max_active=int(reply[15]),
+        measured_rate_per_minute=float(measured) if measured else None,
+        prequeue_opens_ms=int(reply[17]),
+        onsale_ms=int(reply[18]),
+        config_version=int(reply[19]),
+        draw_due=bool(int(reply[20])),
+        admitted_total=int(reply[24]),
+        event_status=_text(reply[25]),
+        number=(None if number < 0 else number) if with_user else None,
+        session=SessionRecord.parse(_text(reply[22])) if with_user else None,
+        claim_deadline_ms=(None if deadline < 0 else deadline) if with_user else None,
+    )
+
+
+# --- sessions ---------------------------------------------------------------
+
+
+class SessionStartOutcome(enum.IntEnum):
+    STARTED = 1
+    ALREADY_ACTIVE = 2
+    NOT_ADMITTED = -2
+    LAPSED = -3
+    ENDED = -4
+    ROOM_FULL = -5
+    NO_CONFIG = -9
+
+
+@dataclass(frozen=True)
+class SessionStartResult:
+    outcome: SessionStartOutcome
+    session_id: str = ""
+    issued_ms: int = 0
+    end_ms: int = 0
+    number: int = 0  # the place claimed; 0 for a direct admission
+    waited_ms: int | None = None  # from join to claim (to the second)
+
+
+def session_start_run(
+    *, event_id: int, user_id: int, session_id: str
+) -> SessionStartResult:
+    """Claim the fan's admitted slot (or a free one, for a fan without a
+    place) as session `session_id`; the running session if there is one."""
+    reply = _session_start(
+        keys=[
+            waitingroom_key(event_id, "cfg"),
+            waitingroom_key(event_id, "q"),
+            waitingroom_key(event_id, "unclaimed"),
+            waitingroom_key(event_id, "active"),
+            waitingroom_key(event_id, "sess"),
+            waitingroom_key(event_id, "sid"),
+            place_bucket_key(event_id, user_id),
+            waitingroom_key(event_id, "issued"),
+        ],
+        args=[user_id, session_id, script_now_arg()],
+    )
+    outcome = SessionStartOutcome(int(reply[0]))
+    if outcome == SessionStartOutcome.STARTED:
+        waited = int(reply[5])
+        return SessionStartResult(
+            outcome,
+            _text(reply[1]),
+            int(reply[2]),
+            int(reply[3]),
+            int(reply[4]),
+            None if waited < 0 else waited,
+        )
+    if outcome == SessionStartOutcome.ALREADY_ACTIVE:
+        return SessionStartResult(
+            outcome, _text(reply[1]), int(reply[2]), int(reply[3])
+        )
+    return SessionStartResult(outcome)
+
+
+def session_end_run(*, event_id: int, session_id: str) -> bool:
+    """End the session; True if it was still active."""
+    removed = _session_end(
+        keys=[
+            waitingroom_key(event_id, "active"),
+            waitingroom_key(event_id, "sess"),
+            waitingroom_key(event_id, "sid"),
+        ],
+        args=[session_id],
+    )
+    return bool(int(removed))
+
+
+def session_record_get(*, event_id: int, user_id: int) -> SessionRecord | None:
+    """The fan's latest session record, as the scripts keep it."""
+    raw = redis_client().hget(waitingroom_key(event_id, "sess"), str(user_id))
+    return SessionRecord.parse(_text(raw))
+
+
+def session_end_ms(*, event_id: int, session_id: str) -> int | None:
+    """The session's end (ms) while it has not ended or been purged; one ZSCORE."""
+    score = redis_client().zscore(waitingroom_key(event_id, "active"), session_id)
+    return None if score is None else int(score)
+
+
+# --- configuration ----------------------------------------------------------
+
+
+def config_put_run(
+    *, event_id: int, version: int, fields: dict[str, str | int], force: bool = False
+) -> bool:
+    """Write the live config unless a newer version is live (or `force`);
+    True if written."""
+    args: list[str | int] = [version, "1" if force else "0"]
+    for name, value in fields.items():
+        args += [name, value]
+    written = _config_put(keys=[waitingroom_key(event_id, "cfg")], args=args)
+    return bool(int(written))
+
+
+def live_config_fields(*, event_id: int) -> dict[str, str]:
+    return dict(redis_client().hgetall(waitingroom_key(event_id, "cfg")))
+
+
+def live_config_versions(*, event_ids: list[int]) -> dict[int, tuple[int, str] | None]:
+    """(version, event status) of each event's live config; None where missing."""
+    pipe = redis_client().pipeline(transaction=False)
+    for event_id in event_ids:
+        pipe.hmget(waitingroom_key(event_id, "cfg"), "ver", "ev")
+    found: dict[int, tuple[int, str] | None] = {}
+    for event_id, (version, status) in zip(event_ids, pipe.execute(), strict=True):
+        found[event_id] = None if version is None else (int(version), _text(status))
+    return found
+
+
+def live_config_delete(*, event_id: int) -> None:
+    redis_client().delete(waitingroom_key(event_id, "cfg"))
+
+
+def rooms_add(*, event_id: int, client: redis.Redis | None = None) -> None:
+    (client or redis_client()).sadd(rooms_key(), event_id)
+
+
+def rooms_list() -> list[int]:
+    return sorted(int(member) for member in redis_client().smembers(rooms_key()))
+
+
+def rooms_remove(*, event_id: int) -> None:
+    redis_client().srem(rooms_key(), event_id)

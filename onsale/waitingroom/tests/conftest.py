@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from onsale.seatselection.models import Event
+from onsale.seatselection.tests.factories import EventFactory
+from onsale.waitingroom import selectors
+from onsale.waitingroom.clock import clock_inject
+from onsale.waitingroom.models import WaitingRoomConfig
+from onsale.waitingroom.services import (
+    waitingroom_config_ensure,
+    waitingroom_live_config_push,
+)
+
+
+@pytest.fixture(autouse=True)
+def _waitingroom_test_settings(settings: Any) -> Iterator[None]:
+    # Scripts may be given the clock; the status memo would hide changes
+    # between two calls in one test.
+    settings.WAITINGROOM_CLOCK_INJECTION = True
+    settings.WAITINGROOM_STATUS_MEMO_MS = 0
+    settings.WAITINGROOM_JOIN_LIMIT_PER_IP = 100_000
+    selectors._memo.clear()
+    yield
+    clock_inject(None)
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@pytest.fixture
+def t0() -> int:
+    """A pinned clock (ms), a whole second, for tests that move time themselves."""
+    now = (int(time.time()) + 1) * 1000
+    clock_inject(now)
+    return now
+
+
+RoomMaker = Callable[..., WaitingRoomConfig]
+
+
+@pytest.fixture
+def make_room(db: Any) -> RoomMaker:
+    """An event with a waiting room configured as asked, live in Redis.
+
+    `onsale_at` / `prequeue_opens_at` default to an open room (on-sale a
+    minute ago by the pinned or real clock)."""
+
+    def make(
+        *,
+        event: Event | None = None,
+        now_ms: int | None = None,
+        onsale_in: float = -60,
+        prequeue_opens_in: float = -3600,
+        **fields: Any,
+    ) -> WaitingRoomConfig:
+        now = datetime.fromtimestamp(
+            (now_ms if now_ms is not None else time.time() * 1000) / 1000, tz=UTC
+        )
+        onsale_at = now + timedelta(seconds=onsale_in)
+        if event is None:
+            event = EventFactory(onsale_at=onsale_at)
+        config = waitingroom_config_ensure(event_id=event.pk)
+        config.onsale_at = onsale_at
+        config.prequeue_opens_at = min(
+            now + timedelta(seconds=prequeue_opens_in), onsale_at
+        )
+        for name, value in fields.items():
+            setattr(config, name, value)
+        config.version += 1
+        config.save()
+        waitingroom_live_config_push(config=config)
+        return config
+
+    return make
+
+
+def reconfigure(config: WaitingRoomConfig, **fields: Any) -> WaitingRoomConfig:
+    """Change a room as the organizer API would (new version, pushed live)."""
+    for name, value in fields.items():
+        setattr(config, name, value)
+    config.version += 1
+    config.save()
+    waitingroom_live_config_push(config=config)
+    return config
