@@ -1,0 +1,457 @@
+"""Seat maps: loading (full and generator forms), validation, blocking, and the
+cacheable map document."""
+
+from __future__ import annotations
+
+import copy
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from onsale.seatselection import selectors, services
+from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
+from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
+from onsale.seatselection.tests.factories import EventFactory
+
+pytestmark = pytest.mark.django_db
+
+FULL_MAP: dict[str, Any] = {
+    "categories": [
+        {"code": "VIP", "name": "Front", "price": "120.00", "color": "#AA0000"},
+        {"code": "STD", "name": "Standard", "price": 45.5},
+    ],
+    "sections": [
+        {
+            "name": "Floor",
+            "rows": [
+                {
+                    "label": "A",
+                    "seats": [
+                        {
+                            "label": "1",
+                            "x": 0,
+                            "y": 0,
+                            "category": "VIP",
+                            "accessibility": ["wheelchair", "companion"],
+                        },
+                        {"label": "2", "x": 1.5, "y": 0, "category": "VIP"},
+                        {
+                            "label": "3",
+                            "x": 3,
+                            "y": 0,
+                            "category": "VIP",
+                            "blocked": True,
+                        },
+                    ],
+                },
+                {
+                    "label": "B",
+                    "rank": 5,
+                    "seats": [
+                        {"label": "1", "x": 0, "y": 2, "category": "STD"},
+                        {"label": "2", "x": 1.5, "y": 2, "category": "STD"},
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+def _url(event):
+    return f"/api/v1/organizer/events/{event.pk}/seatmap"
+
+
+def _counts(event):
+    return (
+        Seat.objects.filter(event=event).count(),
+        Section.objects.filter(event=event).count(),
+        PriceCategory.objects.filter(event=event).count(),
+    )
+
+
+def test_full_form_is_loaded_as_sent(organizer_client, event):
+    response = organizer_client.put(_url(event), FULL_MAP, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["seat_count"] == 5
+    seats = list(Seat.objects.filter(event=event).order_by("index"))
+    assert [(s.row_label, s.label, s.index, s.position) for s in seats] == [
+        ("A", "1", 0, 0),
+        ("A", "2", 1, 1),
+        ("A", "3", 2, 2),
+        ("B", "1", 3, 0),
+        ("B", "2", 4, 1),
+    ]
+    assert seats[0].accessibility == (
+        Seat.Accessibility.WHEELCHAIR | Seat.Accessibility.COMPANION
+    )
+    assert [s.blocked for s in seats] == [False, False, True, False, False]
+    assert (seats[1].x, seats[3].y, seats[3].row_rank) == (1.5, 2.0, 5)
+    prices = dict(
+        PriceCategory.objects.filter(event=event).values_list("code", "price")
+    )
+    assert {code: str(price) for code, price in prices.items()} == {
+        "VIP": "120.00",
+        "STD": "45.50",
+    }
+
+
+def test_generator_form_builds_rows_and_labels(organizer_client, event):
+    data = {
+        "categories": [{"code": "A", "price": "10"}, {"code": "B", "price": "5"}],
+        "generate": [
+            {"section": "North", "rows": 2, "seats_per_row": 3, "category": "A"},
+            {
+                "section": "North",
+                "rows": 1,
+                "seats_per_row": 3,
+                "category": "B",
+                "first_row": 27,
+                "first_seat": 101,
+            },
+            {
+                "section": "South",
+                "rows": 1,
+                "seats_per_row": 2,
+                "category": "B",
+                "row_labels": "numbers",
+                "origin": {"x": 100, "y": 50},
+                "spacing": {"x": 2, "y": 3},
+            },
+        ],
+    }
+
+    response = organizer_client.put(_url(event), data, format="json")
+
+    assert response.status_code == 200
+    rows = list(
+        Seat.objects.filter(event=event)
+        .order_by("index")
+        .values_list("section__name", "row_label", "label", "x", "y", "row_rank")
+    )
+    assert rows == [
+        ("North", "A", "1", 0.0, 0.0, 0),
+        ("North", "A", "2", 1.0, 0.0, 0),
+        ("North", "A", "3", 2.0, 0.0, 0),
+        ("North", "B", "1", 0.0, 1.0, 1),
+        ("North", "B", "2", 1.0, 1.0, 1),
+        ("North", "B", "3", 2.0, 1.0, 1),
+        ("North", "AA", "101", 0.0, 3.0, 26),
+        ("North", "AA", "102", 1.0, 3.0, 26),
+        ("North", "AA", "103", 2.0, 3.0, 26),
+        ("South", "1", "1", 100.0, 50.0, 0),
+        ("South", "1", "2", 102.0, 50.0, 0),
+    ]
+
+
+def test_general_admission_only_map(organizer_client, event):
+    data = {
+        "categories": [
+            {
+                "code": "FLOOR",
+                "price": "35",
+                "general_admission": True,
+                "capacity": 5000,
+            }
+        ]
+    }
+
+    response = organizer_client.put(_url(event), data, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["seat_count"] == 0
+    category = PriceCategory.objects.get(event=event)
+    assert (category.general_admission, category.capacity) == (True, 5000)
+
+
+def _broken(mutate) -> dict[str, Any]:
+    data = copy.deepcopy(FULL_MAP)
+    mutate(data)
+    return data
+
+
+def _dup_seat(d):
+    d["sections"][0]["rows"][0]["seats"].append(
+        {"label": "2", "x": 9, "y": 9, "category": "VIP"}
+    )
+
+
+def _unknown_category(d):
+    d["sections"][0]["rows"][1]["seats"][0]["category"] = "NOPE"
+
+
+def _negative(d):
+    d["categories"][1]["price"] = "-1.00"
+
+
+def _too_precise(d):
+    d["categories"][1]["price"] = "1.005"
+
+
+def _ga_seat(d):
+    d["categories"].append(
+        {"code": "GA", "price": "5", "general_admission": True, "capacity": 10}
+    )
+    d["sections"][0]["rows"][0]["seats"][0]["category"] = "GA"
+
+
+def _ga_without_capacity(d):
+    d["categories"].append({"code": "GA", "price": "5", "general_admission": True})
+
+
+def _dup_category(d):
+    d["categories"].append({"code": "VIP", "price": "5"})
+
+
+def _dup_section(d):
+    d["sections"].append(copy.deepcopy(d["sections"][0]))
+
+
+def _bad_coordinate(d):
+    d["sections"][0]["rows"][0]["seats"][0]["x"] = "left"
+
+
+def _unknown_field(d):
+    d["sections"][0]["rows"][0]["seats"][0]["colour"] = "red"
+
+
+def _bad_flag(d):
+    d["sections"][0]["rows"][0]["seats"][0]["accessibility"] = ["jetpack"]
+
+
+def _huge_generator(d):
+    d["generate"] = [
+        {"section": "Z", "rows": 2000, "seats_per_row": 2000, "category": "STD"}
+    ]
+
+
+def _empty(d):
+    d.pop("sections")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "path"),
+    [
+        (_dup_seat, "seatmap_duplicate_seat", "sections[0].rows[0].seats[3]"),
+        (
+            _unknown_category,
+            "seatmap_unknown_category",
+            "sections[0].rows[1].seats[0].category",
+        ),
+        (_negative, "seatmap_negative_price", "categories[1].price"),
+        (_too_precise, "seatmap_invalid_price", "categories[1].price"),
+        (
+            _ga_seat,
+            "seatmap_general_admission_seat",
+            "sections[0].rows[0].seats[0].category",
+        ),
+        (_ga_without_capacity, "seatmap_invalid", "categories[2].capacity"),
+        (_dup_category, "seatmap_duplicate_category", "categories[2].code"),
+        (_dup_section, "seatmap_duplicate_section", "sections[1].name"),
+        (_bad_coordinate, "seatmap_invalid", "sections[0].rows[0].seats[0].x"),
+        (_unknown_field, "seatmap_invalid", "sections[0].rows[0].seats[0]"),
+        (_bad_flag, "seatmap_invalid", "sections[0].rows[0].seats[0].accessibility"),
+        (_huge_generator, "seatmap_too_large", "generate[0]"),
+        (_empty, "seatmap_empty", "map"),
+    ],
+)
+def test_invalid_maps_are_422_and_change_nothing(
+    organizer_client, seated_event, mutate, code, path
+):
+    before = _counts(seated_event)
+    version = SeatMap.objects.get(event=seated_event).layout_version
+
+    response = organizer_client.put(_url(seated_event), _broken(mutate), format="json")
+
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["code"], body["extra"]["path"]) == (code, path)
+    assert _counts(seated_event) == before
+    assert SeatMap.objects.get(event=seated_event).layout_version == version
+
+
+def test_map_over_the_seat_limit_is_refused(organizer_client, event, settings):
+    settings.SEATMAP_MAX_SEATS = 20
+    data = {
+        "categories": [{"code": "A", "price": "1"}],
+        "generate": [{"section": "S", "rows": 3, "seats_per_row": 7, "category": "A"}],
+    }
+
+    response = organizer_client.put(_url(event), data, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "seatmap_too_large"
+    assert response.json()["extra"]["max_seats"] == 20
+    assert _counts(event) == (0, 0, 0)
+
+
+def test_a_failed_write_leaves_the_old_map(seated_event, monkeypatch):
+    before = set(seat_ids(seated_event))
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(SeatMap.objects, "select_for_update", explode)
+    with pytest.raises(RuntimeError):
+        services.seatmap_replace(event=seated_event, data=FULL_MAP)
+
+    assert set(seat_ids(seated_event)) == before
+
+
+def test_only_the_events_organizers_may_load_a_map(organizer_client, fan_client):
+    other = EventFactory()
+
+    assert organizer_client.put(_url(other), FULL_MAP, format="json").status_code == 404
+    assert fan_client.put(_url(other), FULL_MAP, format="json").status_code == 403
+    assert _counts(other) == (0, 0, 0)
+
+
+def test_map_is_locked_once_the_onsale_started(organizer_client, organizer):
+    event = EventFactory(
+        organization=organizer.organization,
+        onsale_at=timezone.now() - timedelta(minutes=1),
+    )
+    # Loaded before the start (a draft may always change).
+    event.status = "draft"
+    event.save()
+    services.seatmap_replace(event=event, data=SMALL_MAP)
+    event.status = "published"
+    event.save()
+
+    response = organizer_client.put(_url(event), FULL_MAP, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "seatmap_locked"
+    assert Seat.objects.filter(event=event).count() == 80
+
+
+def test_replacing_raises_the_version_and_renumbers(
+    organizer_client, seated_event, django_capture_on_commit_callbacks
+):
+    first = organizer_client.get(_url(seated_event))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = organizer_client.put(_url(seated_event), FULL_MAP, format="json")
+
+    assert response.json()["layout_version"] == 2
+    second = organizer_client.get(_url(seated_event))
+    assert first["ETag"] != second["ETag"]
+    assert second.json()["seat_count"] == 5
+    assert selectors.seat_layout_get(event_id=seated_event.pk).seat_count == 5
+
+
+def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
+    response = api_client.get(f"/api/v1/events/{seated_event.pk}/seats")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=300"
+    body = response.json()
+    assert body["seat_count"] == 80
+    assert [c["code"] for c in body["categories"]] == ["A", "B", "GA"]
+    assert body["categories"][1]["price"] == "30.50"
+    first = body["seats"][0]
+    assert first == [seat_ids(seated_event)[0], 0, "A", "1", 0, 0, 0, 0]
+    again = api_client.get(
+        f"/api/v1/events/{seated_event.pk}/seats",
+        HTTP_IF_NONE_MATCH=response["ETag"],
+    )
+    assert again.status_code == 304
+
+
+def test_unpublished_event_map_is_404_for_fans(api_client, organizer_client, organizer):
+    draft = EventFactory(organization=organizer.organization, status="draft")
+    services.seatmap_replace(event=draft, data=SMALL_MAP)
+
+    assert api_client.get(f"/api/v1/events/{draft.pk}/seats").status_code == 404
+    assert organizer_client.get(_url(draft)).status_code == 200
+
+
+def test_blocking_seats_makes_them_unavailable(
+    organizer_client, seated_event, django_capture_on_commit_callbacks
+):
+    ids = seat_ids(seated_event)
+    url = f"/api/v1/organizer/events/{seated_event.pk}/seatmap/blocked"
+    selectors.availability_snapshot(event_id=seated_event.pk)  # state built
+
+    with django_capture_on_commit_callbacks(execute=True):
+        blocked = organizer_client.post(
+            url, {"seat_ids": ids[:2], "blocked": True}, format="json"
+        )
+    snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
+
+    assert blocked.status_code == 200
+    assert [snapshot.is_unavailable(i) for i in range(3)] == [True, True, False]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        organizer_client.post(
+            url, {"seat_ids": ids[:1], "blocked": False}, format="json"
+        )
+    snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
+    assert [snapshot.is_unavailable(i) for i in range(3)] == [False, True, False]
+
+
+def test_blocking_unknown_seats_changes_nothing(organizer_client, seated_event):
+    other = EventFactory()
+    services.seatmap_replace(event=other, data=SMALL_MAP)
+    foreign = seat_ids(other)[0]
+    url = f"/api/v1/organizer/events/{seated_event.pk}/seatmap/blocked"
+
+    response = organizer_client.post(
+        url,
+        {"seat_ids": [seat_ids(seated_event)[0], foreign], "blocked": True},
+        format="json",
+    )
+
+    assert response.status_code == 422
+    assert response.json()["extra"]["seat_ids"] == [foreign]
+    assert Seat.objects.filter(blocked=True).count() == 0
+
+
+def test_stadium_of_50000_seats_loads_in_one_request(organizer_client, event):
+    data = {
+        "categories": [
+            {"code": "P1", "price": "150"},
+            {"code": "P2", "price": "90"},
+            {"code": "P3", "price": "55"},
+        ],
+        "generate": [
+            {
+                "section": f"Block {block}",
+                "rows": 50,
+                "seats_per_row": 50,
+                "category": ("P1", "P2", "P3")[block % 3],
+                "origin": {"x": (block % 5) * 60, "y": (block // 5) * 60},
+            }
+            for block in range(20)
+        ],
+    }
+
+    started = time.perf_counter()
+    response = organizer_client.put(_url(event), data, format="json")
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200
+    assert response.json()["seat_count"] == 50_000
+    assert Seat.objects.filter(event=event).count() == 50_000
+    print(f"\n50,000-seat map loaded in {elapsed:.2f} s")
+    snapshot = selectors.availability_snapshot(event_id=event.pk)
+    assert len(snapshot.as_document()["unavailable"]) == 8336  # base64 of 6,250 bytes
+
+
+def test_a_block_whose_redis_update_was_lost_is_healed(seated_event):
+    ids = seat_ids(seated_event)
+    selectors.availability_snapshot(event_id=seated_event.pk)  # state built
+    # The block commits, but its after-commit push to Redis never runs.
+    services.seats_block_set(event=seated_event, seat_ids=ids[:1], blocked=True)
+    assert (
+        selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
+        is False
+    )
+
+    services.seat_state_reconcile(event_id=seated_event.pk)
+
+    assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
