@@ -1,0 +1,380 @@
+"""nginx/: the rendered configuration passes `nginx -t`, and nginx in front of
+the real app (gunicorn started through the image's entry point) serves the
+public status document from its one-second micro-cache, limits joins per real
+client address, and serves static files with the right cache lifetimes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.deploy.conftest import REPO, run, tool
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def render(prefix: Path, **variables: str) -> None:
+    result = run(
+        ["sh", str(REPO / "nginx" / "render.sh"), str(prefix)],
+        env={"PATH": os.environ["PATH"], **variables},
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def nginx_command(prefix: Path, *extra: str) -> list[str]:
+    # -e: the early error log, before the configuration is read; the
+    # distribution's default path is not writable for a non-root user.
+    return [
+        tool("nginx"),
+        "-p",
+        f"{prefix}/",
+        "-c",
+        "nginx.conf",
+        "-e",
+        "stderr",
+        *extra,
+    ]
+
+
+def scratch_dir(name: str) -> Path:
+    """A directory nginx's workers can enter: as root they run as an
+    unprivileged user, and pytest's own temp dirs are private to the owner."""
+    path = Path(tempfile.mkdtemp(prefix=f"onsale-{name}-"))
+    path.chmod(0o755)
+    return path
+
+
+def test_the_shipped_configuration_passes_nginx_t():
+    prefix = scratch_dir("nginx-t")
+    try:
+        render(prefix)  # the defaults, as shipped
+        rendered = (prefix / "conf.d" / "onsale.conf").read_text()
+        assert "${" not in rendered
+        # nginx's own variables survive the rendering untouched.
+        assert (
+            "$binary_remote_addr" in rendered and "$upstream_cache_status" in rendered
+        )
+        result = run(nginx_command(prefix, "-t"))
+        assert result.returncode == 0, result.stderr
+        assert "test is successful" in result.stderr
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def test_nginx_t_rejects_a_broken_configuration():
+    prefix = scratch_dir("nginx-bad")
+    try:
+        render(prefix)
+        conf = prefix / "conf.d" / "onsale.conf"
+        conf.write_text(
+            conf.read_text().replace("proxy_cache_lock on;", "proxy_cache_lock maybe;")
+        )
+        result = run(nginx_command(prefix, "-t"))
+        assert result.returncode == 1
+        assert "proxy_cache_lock" in result.stderr
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+# --- nginx in front of the app ---------------------------------------------------
+
+
+@dataclass
+class Stack:
+    origin: str
+    origin_port: int
+    proxy: str
+    access_log: Path
+    static_root: Path
+
+    def origin_hits(self, path: str) -> int:
+        """Requests for `path` gunicorn itself served: its access log, one
+        JSON object a line (onsale.platform.logging.GunicornLogger). The line
+        is written just after the response, so wait for the count to settle."""
+        count, settled_at = -1, time.monotonic()
+        while time.monotonic() - settled_at < 0.5:
+            lines = (
+                self.access_log.read_text().splitlines()
+                if self.access_log.exists()
+                else []
+            )
+            current = sum(1 for line in lines if json.loads(line).get("path") == path)
+            if current != count:
+                count, settled_at = current, time.monotonic()
+            time.sleep(0.05)
+        return count
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            # Only http://127.0.0.1 URLs this module builds.
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup: object, django_db_blocker: Any) -> Iterator[Stack]:
+    """gunicorn (the image's `web` command) on this run's test database and
+    Redis prefix, and nginx in front of it with the repository's config;
+    started once for the module. Every test that uses it also asks for
+    `transactional_db`: what they create is committed (gunicorn sees it), and
+    pytest-django, which runs transactional tests last, keeps them together
+    so the stack starts only once."""
+    work = scratch_dir("stack")
+    static_root = work / "static"
+    with django_db_blocker.unblock():
+        db = connection.settings_dict
+        database_url = (
+            f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 3306}/{db['NAME']}"
+        )
+    app_port, proxy_port = free_port(), free_port()
+    app_env = {
+        "PATH": f"{Path(tool('python')).parent}:{os.environ['PATH']}",
+        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        "ONSALE_VAR_DIR": str(work / "var"),
+        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
+        "GUNICORN_ACCESS_LOG": str(work / "origin-access.log"),
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "8",
+        "ONSALE_STATIC_MANIFEST": "true",
+        "STATIC_ROOT": str(static_root),
+        # nginx is the one proxy in front: the client is one hop from the right.
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+    collected = run(
+        [tool("python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env=app_env,
+    )
+    assert collected.returncode == 0, collected.stderr
+    app_log = work / "gunicorn.log"
+    with app_log.open("wb") as log:
+        app = subprocess.Popen(
+            ["sh", str(REPO / "docker" / "entrypoint.sh"), "web"],
+            env=app_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    prefix = work / "nginx"
+    render(
+        prefix,
+        ONSALE_UPSTREAM=f"127.0.0.1:{app_port}",
+        NGINX_LISTEN=f"127.0.0.1:{proxy_port}",
+        # The test client plays the load balancer.
+        NGINX_REAL_IP_FROM="127.0.0.1/32",
+        ONSALE_STATIC_ROOT=str(static_root),
+        ONSALE_MEDIA_ROOT=str(work / "media"),
+    )
+    proxy_log = work / "nginx.log"
+    with proxy_log.open("wb") as log:
+        proxy = subprocess.Popen(
+            nginx_command(prefix, "-g", "daemon off;"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(f"http://127.0.0.1:{app_port}/healthz", app, app_log)
+        wait_until_up(f"http://127.0.0.1:{proxy_port}/healthz", proxy, proxy_log)
+        yield Stack(
+            origin=f"http://127.0.0.1:{app_port}",
+            origin_port=app_port,
+            proxy=f"http://127.0.0.1:{proxy_port}",
+            access_log=work / "origin-access.log",
+            static_root=static_root,
+        )
+    finally:
+        stop(proxy)
+        stop(app)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def get(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    # Only http://127.0.0.1 URLs this module builds.
+    request = urllib.request.Request(url, headers=headers or {}, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def burst(url: str, seconds: float, clients: int) -> list[tuple[int, str]]:
+    """`clients` pollers each fetching `url` back to back for `seconds`."""
+    results: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def poll() -> None:
+        while time.monotonic() < deadline:
+            status, headers, _ = get(url)
+            with lock:
+                results.append((status, headers.get("X-Cache-Status", "")))
+
+    threads = [threading.Thread(target=poll) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    return results
+
+
+def test_status_polls_are_served_from_the_micro_cache(
+    stack: Stack, transactional_db: object
+):
+    from onsale.seatselection.tests.factories import EventFactory
+
+    event = EventFactory()
+    path = f"/api/v1/events/{event.pk}/queue/status"
+
+    # Control: straight to gunicorn, every poll is a hit on the origin.
+    for _ in range(20):
+        assert get(stack.origin + path)[0] == 200
+    assert stack.origin_hits(path) == 20
+
+    # Through nginx: a burst of pollers for 4 seconds.
+    seconds = 4.0
+    results = burst(stack.proxy + path, seconds, clients=8)
+    origin = stack.origin_hits(path) - 20
+    statuses = {status for status, _ in results}
+    assert statuses == {200}
+    assert len(results) >= 200, len(results)
+    # About one origin request per second of polling (one more for the first
+    # miss and one for a refresh straddling the end).
+    assert 2 <= origin <= seconds + 2, (origin, len(results))
+    cache = {state for _, state in results}
+    assert cache <= {"MISS", "HIT", "UPDATING", "STALE", "EXPIRED"}
+    assert "HIT" in cache
+    print(f"{len(results)} polls through nginx in {seconds:.0f} s, origin saw {origin}")
+
+
+def test_status_answers_carry_no_cookie_and_the_same_document(
+    stack: Stack, transactional_db: object
+):
+    from onsale.seatselection.tests.factories import EventFactory
+
+    event = EventFactory()
+    path = f"/api/v1/events/{event.pk}/queue/status"
+    first = get(stack.proxy + path, {"Cookie": "sessionid=someone-else"})
+    second = get(stack.proxy + path)
+    assert first[0] == second[0] == 200, (first, second)
+    assert first[2] == second[2]
+    assert "Set-Cookie" not in first[1] and "Set-Cookie" not in second[1]
+
+
+def test_join_is_limited_per_real_client_address(
+    stack: Stack, transactional_db: object
+):
+    from onsale.seatselection.tests.factories import EventFactory
+
+    event = EventFactory()
+    path = f"/api/v1/events/{event.pk}/queue"
+    started = time.monotonic()
+    one_client = [
+        get(
+            stack.proxy + path,
+            {"X-Forwarded-For": "203.0.113.7", "Content-Type": "application/json"},
+            "POST",
+        )
+        for _ in range(40)
+    ]
+    elapsed = time.monotonic() - started
+    limited = [response for response in one_client if response[0] == 429]
+    # burst=20 with nodelay and 5 more per second: at most 21 pass at once,
+    # plus what the zone refilled while the loop ran.
+    allowed = 21 + int(5 * elapsed) + 1
+    assert max(1, 40 - allowed) <= len(limited) <= 19, [r[0] for r in one_client]
+    # Every answer before the first cut went to the app (401: not signed in).
+    first_cut = next(i for i, r in enumerate(one_client) if r[0] == 429)
+    assert first_cut >= 21 and {r[0] for r in one_client[:first_cut]} == {401}
+    assert b'"code": "rate_limited"' in limited[0][2]
+    assert limited[0][1]["Retry-After"] == "1"
+    # The origin never saw the cut ones.
+    assert stack.origin_hits(path) == 40 - len(limited)
+    # Forty different clients behind the same balancer: none is limited.
+    many_clients = [
+        get(
+            stack.proxy + path,
+            {"X-Forwarded-For": f"198.51.100.{n}", "Content-Type": "application/json"},
+            "POST",
+        )[0]
+        for n in range(40)
+    ]
+    assert 429 not in many_clients, many_clients
+
+
+def test_static_files_hashed_cached_for_a_year_others_for_an_hour(
+    stack: Stack, transactional_db: object
+):
+    hashed = next((stack.static_root / "onsale").glob("site.*.css")).name
+    status, headers, body = get(
+        f"{stack.proxy}/static/onsale/{hashed}", {"Accept-Encoding": "gzip"}
+    )
+    assert status == 200 and body
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    status, headers, _ = get(f"{stack.proxy}/static/onsale/site.css")
+    assert status == 200
+    assert headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_image_healthcheck_asks_the_web_server(
+    stack: Stack, transactional_db: object
+):
+    healthcheck = [tool("python"), str(REPO / "docker" / "healthcheck.py")]
+    base = {"PATH": os.environ["PATH"], "ONSALE_HEALTHCHECK": "on"}
+    assert (
+        run(healthcheck, env={**base, "PORT": str(stack.origin_port)}).returncode == 0
+    )
+    nobody_there = run(healthcheck, env={**base, "PORT": str(free_port())})
+    assert nobody_there.returncode == 1
+    assert "healthz unreachable" in nobody_there.stderr
+    # A worker or beat container has no web server: healthy while it runs.
+    worker = {
+        "PATH": os.environ["PATH"],
+        "ONSALE_HEALTHCHECK": "off",
+        "PORT": str(free_port()),
+    }
+    assert run(healthcheck, env=worker).returncode == 0
