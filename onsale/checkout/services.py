@@ -1,0 +1,314 @@
+"""The checkout saga: hold -> order -> charge -> tickets -> email.
+
+Each step is a local transaction with its compensation:
+
+1. `checkout_order_place`: confirm the seats in MySQL. The hold is read (and
+   extended, so it cannot lapse mid-checkout) through the inventory adapter;
+   prices come from the server's price categories; the order, its lines and
+   one seat-sale row per seat (UNIQUE (event, seat): the last line against a
+   double sale) commit together. Then Redis marks the seats sold.
+   Compensation: `orders.services.order_fail` releases the seat sales in MySQL
+   and puts the seats back on sale in Redis.
+2. `checkout_charge_attempt`: charge through the payment gateway with the
+   order's payment key (derived from the order id) as the provider's
+   idempotency key, so retries never charge twice. A decline compensates at
+   once; an unknown outcome (timeout) leaves the order pending and
+   `tasks.checkout_charge_resolve` retries with backoff, compensating (refund
+   whatever was charged, release the seats, order `failed`) when it gives up.
+3.-4. On success `orders.services.order_mark_paid` commits pending -> paid
+   and enqueues fulfilment on commit: tickets, PDF, admission session end,
+   email (orders/tasks.py), each idempotent and retried.
+
+The API answers 201 when the charge completed within the short wait, 202
+with the pending order otherwise, and 422 `payment_declined` on a decline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from onsale.checkout import inventory
+from onsale.checkout.exceptions import (
+    CheckoutHoldEmpty,
+    WebhookMalformed,
+    WebhookSignatureRejected,
+)
+from onsale.checkout.idempotency import idempotency_order_attach
+from onsale.checkout.models import WebhookReceipt
+from onsale.checkout.payments import (
+    Charge,
+    PaymentDeclined,
+    PaymentRequestInvalid,
+    PaymentSource,
+    PaymentTransientError,
+    WebhookSignatureInvalid,
+    payment_gateway,
+)
+from onsale.orders import services as order_services
+from onsale.orders.models import Order, OrderLine
+from onsale.usermgmt.models import User
+
+logger = logging.getLogger(__name__)
+
+# The hold is extended to at least this long from the start of checkout, so
+# it cannot expire between the hold check and the MySQL commit.
+HOLD_EXTEND_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """Where the saga stands for one order after a step: `outcome` is "paid",
+    "pending" (charge outcome not known yet) or "failed" (with the reason)."""
+
+    order: Order
+    outcome: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Buyer:
+    name: str
+    email: str
+
+
+def _result(order: Order) -> CheckoutResult:
+    if order.state == Order.State.PAID:
+        return CheckoutResult(order=order, outcome="paid")
+    if order.state == Order.State.PENDING:
+        return CheckoutResult(order=order, outcome="pending")
+    return CheckoutResult(order=order, outcome="failed", reason=order.failure_reason)
+
+
+def checkout_order_place(
+    *,
+    user: User,
+    event_id: int,
+    hold_id: int,
+    session_id: str,
+    buyer: Buyer,
+    payment_token: str,
+    idempotency_record_id: int | None = None,
+) -> Order:
+    """Saga step 1: turn the user's current hold into a pending order that
+    owns its seats in MySQL.
+
+    Raises (nothing written then): seat selection's HoldExpired (409) when
+    the hold is not the user's current hold (expired, released, sold,
+    someone else's: a stale fencing token), CheckoutHoldEmpty, and
+    SeatAlreadySold / GeneralAdmissionSoldOut (409) when a seat-sale row for
+    one of its seats exists or the places are gone (the UNIQUE constraint and
+    the conditional UPDATE decide between concurrent checkouts).
+    """
+    hold = inventory.hold_for_checkout(
+        event_id=event_id,
+        user_id=user.pk,
+        hold_id=hold_id,
+        extend_seconds=HOLD_EXTEND_SECONDS,
+    )
+    if not hold.lines:
+        raise CheckoutHoldEmpty()
+    total = sum((line.price for line in hold.lines), Decimal("0"))
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.create(
+            user=user,
+            event_id=event_id,
+            currency=hold.currency,
+            total=total,
+            hold_id=hold.hold_id,
+            access_session_id=session_id,
+            buyer_name=buyer.name,
+            buyer_email=buyer.email,
+            payment_token=payment_token,
+            created_at=now,
+            expires_at=now
+            + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
+        )
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    seat_id=line.seat_id,
+                    category_id=line.category_id,
+                    category_name=line.category_name,
+                    seat_label=line.label,
+                    price=line.price,
+                )
+                for line in hold.lines
+            ]
+        )
+        inventory.sales_record(order=order, hold=hold)
+        if idempotency_record_id is not None:
+            idempotency_order_attach(record_id=idempotency_record_id, order_id=order.pk)
+    # Seat selection marks the seats sold in Redis (and retires the hold)
+    # once this transaction has committed.
+    return order
+
+
+def checkout_charge_attempt(
+    *, order_id: int, timeout: float | None, order: Order | None = None
+) -> CheckoutResult:
+    """Saga step 2: charge a pending order once (provider idempotency key =
+    the order's payment key). Safe to call any number of times, from the API
+    and from the retry task: a non-pending order is reported as it stands.
+
+    Declined (or refused as invalid): the order is compensated now and the
+    result is "failed". Unknown outcome: "pending", the caller retries.
+    `order` saves a read when the caller has just created it.
+    """
+    if order is None or order.pk != order_id:
+        order = Order.objects.get(pk=order_id)
+    if order.state != Order.State.PENDING:
+        return _result(order)
+    try:
+        charge = payment_gateway().charge(
+            idempotency_key=order.payment_key,
+            amount=order.total,
+            currency=order.currency,
+            source=PaymentSource(token=order.payment_token),
+            description=f"onsale order {order.pk}",
+            timeout=timeout,
+        )
+    except (PaymentDeclined, PaymentRequestInvalid) as exc:
+        order_services.order_fail(order_id=order_id, reason=exc.code)
+        return _result(Order.objects.get(pk=order_id))
+    except PaymentTransientError:
+        logger.info("charge outcome unknown", extra={"order_id": order_id})
+        return _result(Order.objects.get(pk=order_id))
+    return _result(order_services.order_mark_paid(order_id=order_id, charge=charge))
+
+
+def checkout_charge_give_up(*, order_id: int) -> bool:
+    """The charge outcome stayed unknown through every retry: compensate
+    (release the seats, refund whatever the provider did charge, order
+    `failed` with reason payment_timeout). True if this call closed it."""
+    return order_services.order_fail(order_id=order_id, reason="payment_timeout")
+
+
+def checkout_submit(
+    *,
+    user: User,
+    event_id: int,
+    hold_id: int,
+    session_id: str,
+    buyer: Buyer,
+    source: PaymentSource,
+    idempotency_record_id: int | None = None,
+) -> CheckoutResult:
+    """The synchronous part of the saga for POST /checkout: step 1, then one
+    charge attempt that waits at most settings.CHECKOUT_CHARGE_WAIT_SECONDS.
+    An unknown outcome is handed to the retry task (enqueued on commit)."""
+    from onsale.checkout import tasks
+
+    order = checkout_order_place(
+        user=user,
+        event_id=event_id,
+        hold_id=hold_id,
+        session_id=session_id,
+        buyer=buyer,
+        payment_token=payment_gateway().tokenize(source=source),
+        idempotency_record_id=idempotency_record_id,
+    )
+    result = checkout_charge_attempt(
+        order_id=order.pk, timeout=settings.CHECKOUT_CHARGE_WAIT_SECONDS, order=order
+    )
+    if result.outcome == "pending":
+        # robust: if the broker is down the order stays pending and the
+        # expiry task compensates it (refund included) after its deadline.
+        transaction.on_commit(
+            lambda: tasks.checkout_charge_resolve.apply_async((order.pk,), countdown=1),
+            robust=True,
+        )
+    return result
+
+
+def checkout_result_get(*, order_id: int) -> CheckoutResult:
+    """Where an order's saga stands (for a request resuming a dead one)."""
+    return _result(Order.objects.get(pk=order_id))
+
+
+# --- Webhooks ------------------------------------------------------------------
+
+
+def _order_id_from_key(key: Any) -> int | None:
+    if isinstance(key, str) and key.startswith("order-"):
+        rest = key[len("order-") :]
+        if rest.isdigit():
+            return int(rest)
+    return None
+
+
+def payment_webhook_receive(*, payload: bytes, headers: Mapping[str, str]) -> bool:
+    """Handle one provider webhook; True if processed, False if it was a
+    duplicate (already processed: acknowledged and ignored).
+
+    The signature and replay window are checked first (WebhookSignatureRejected
+    otherwise). Event ids are recorded under a UNIQUE constraint before the
+    event is handled; if handling fails the record is removed so the
+    provider's redelivery is processed. Events:
+    charge.succeeded settles a pending order (refunds a closed one),
+    charge.failed fails a pending one, charge.refunded records a refund made at
+    the provider (a full one refunds the order and frees its seats).
+    """
+    gateway = payment_gateway()
+    try:
+        event = gateway.webhook_verify(payload=payload, headers=headers)
+    except WebhookSignatureInvalid as exc:
+        logger.warning("webhook signature rejected: %s", exc)
+        raise WebhookSignatureRejected() from None
+    except PaymentRequestInvalid:
+        raise WebhookMalformed() from None
+    try:
+        with transaction.atomic():
+            receipt = WebhookReceipt.objects.create(
+                provider=gateway.name, event_id=event.id, event_type=event.type
+            )
+    except IntegrityError:
+        return False
+    try:
+        _webhook_handle(event_type=event.type, data=dict(event.data))
+    except BaseException:
+        WebhookReceipt.objects.filter(pk=receipt.pk).delete()
+        raise
+    return True
+
+
+def _webhook_handle(*, event_type: str, data: dict[str, Any]) -> None:
+    order_id = _order_id_from_key(data.get("idempotency_key"))
+    try:
+        charge = Charge(
+            id=str(data["charge_id"]),
+            idempotency_key=str(data.get("idempotency_key", "")),
+            amount=Decimal(str(data["amount"])),
+            currency=str(data.get("currency", "")),
+            status=str(data.get("status", "")),
+            amount_refunded=Decimal(str(data.get("amount_refunded", "0"))),
+            failure_code=str(data.get("failure_code", "")),
+        )
+    except (KeyError, ArithmeticError, ValueError):
+        raise WebhookMalformed() from None
+    if event_type == "charge.succeeded" and order_id is not None:
+        if Order.objects.filter(pk=order_id).exists():
+            order_services.order_mark_paid(order_id=order_id, charge=charge)
+    elif event_type == "charge.failed" and order_id is not None:
+        if Order.objects.filter(pk=order_id, state=Order.State.PENDING).exists():
+            order_services.order_fail(
+                order_id=order_id, reason=charge.failure_code or "card_declined"
+            )
+    elif event_type == "charge.refunded":
+        order_services.order_refunded_by_provider(
+            charge_id=charge.id,
+            amount_refunded=charge.amount_refunded,
+            amount=charge.amount,
+        )
+    else:
+        logger.info("webhook ignored", extra={"event_type": event_type})

@@ -1,0 +1,125 @@
+/* Checkout page: hold countdown and payment submission to the checkout API.
+   The Idempotency-Key is kept per hold in sessionStorage, so a retry after a
+   network error or a reload cannot pay twice. */
+(function () {
+  "use strict";
+  var root = document.getElementById("checkout");
+  if (!root) { return; }
+  var eventId = root.dataset.eventId;
+  var holdId = root.dataset.holdId;
+  var expiresAt = root.dataset.expiresAt ? Date.parse(root.dataset.expiresAt) : null;
+  var form = document.getElementById("checkout-form");
+  var errorBox = document.getElementById("checkout-error");
+  var button = document.getElementById("checkout-submit");
+  var keyName = "onsale.checkout.key." + eventId + "." + holdId;
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  function tick() {
+    var node = document.getElementById("checkout-countdown");
+    if (!node || !expiresAt) { return; }
+    var left = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+    node.textContent = Math.floor(left / 60) + " min " + ("0" + (left % 60)).slice(-2) + " s";
+    if (left === 0) {
+      showError("Your hold has expired. Go back to the seat map to choose seats again.");
+      if (button) { button.disabled = true; }
+      return;
+    }
+    window.setTimeout(tick, 1000);
+  }
+
+  function idempotencyKey() {
+    var key = null;
+    try { key = sessionStorage.getItem(keyName); } catch (e) {}
+    if (!key) {
+      key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+        : String(Date.now()) + "-" + Math.random().toString(16).slice(2);
+      try { sessionStorage.setItem(keyName, key); } catch (e) {}
+    }
+    return key;
+  }
+
+  var messages = {
+    payment_declined: "Your card was declined. Your seats were released; choose seats again to retry with another card.",
+    hold_expired: "Your hold has expired or was released. Go back to the seat map.",
+    seat_already_sold: "One of your seats has just been sold. Go back to the seat map.",
+    access_token_required: "Your shopping session was not found. Rejoin the waiting room.",
+    access_token_invalid: "Your shopping session is not valid. Rejoin the waiting room.",
+    access_session_ended: "Your shopping session has ended. Rejoin the waiting room.",
+    idempotency_request_in_progress: "Your payment is still being processed. Please wait a moment."
+  };
+
+  function fieldErrors(fields, prefix) {
+    // {"buyer": {"name": ["..."]}} -> "buyer name: ..."
+    var parts = [];
+    Object.keys(fields).forEach(function (name) {
+      var value = fields[name];
+      var label = (prefix ? prefix + " " : "") + name.replace(/_/g, " ");
+      if (Array.isArray(value)) { parts.push(label + ": " + value.join(" ")); }
+      else if (value && typeof value === "object") { parts.push(fieldErrors(value, label)); }
+    });
+    return parts.join("; ");
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    errorBox.hidden = true;
+    if (!form.reportValidity()) { return; }
+    var token = null;
+    try { token = sessionStorage.getItem("onsale.access." + eventId); } catch (e) {}
+    var exp = (form.elements.exp.value || "").split("/");
+    var payment = { card_number: form.elements.card_number.value.replace(/\s+/g, "") };
+    if (exp.length === 2) {
+      payment.exp_month = parseInt(exp[0], 10);
+      payment.exp_year = 2000 + parseInt(exp[1], 10);
+    }
+    if (form.elements.cvc.value) { payment.cvc = form.elements.cvc.value; }
+    var body = {
+      hold_id: parseInt(holdId, 10),
+      event_id: parseInt(eventId, 10),
+      payment: payment,
+      buyer: { name: form.elements.name.value, email: form.elements.email.value }
+    };
+    button.disabled = true;
+    fetch(root.dataset.apiUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
+        "X-Access-Token": token || "",
+        "Idempotency-Key": idempotencyKey()
+      },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return { status: response.status, data: data }; });
+    }).then(function (result) {
+      if (result.status === 201 || result.status === 202) {
+        window.location.assign("/orders/" + result.data.id + "/?placed=1");
+        return;
+      }
+      try { sessionStorage.removeItem(keyName); } catch (e) {}
+      var code = result.data && result.data.code;
+      var message = messages[code] || (result.data && result.data.message) || "The payment could not be completed.";
+      if (code === "payment_declined" && result.data.extra && result.data.extra.reason) {
+        message += " (" + result.data.extra.reason.replace(/_/g, " ") + ")";
+      }
+      if (code === "invalid" && result.data.extra && result.data.extra.fields) {
+        message = "Please check the form: " + fieldErrors(result.data.extra.fields, "");
+      }
+      showError(message);
+      button.disabled = code === "payment_declined" || code === "hold_expired" || code === "seat_already_sold";
+    }).catch(function () {
+      // Network error: keep the key, so pressing Pay again cannot pay twice.
+      showError("The connection failed. Press Pay again: you will not be charged twice.");
+      button.disabled = false;
+    });
+  }
+
+  if (form) { form.addEventListener("submit", submit); }
+  tick();
+})();

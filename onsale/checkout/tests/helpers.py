@@ -1,0 +1,136 @@
+"""Shared set-up for checkout and orders tests: an event with a seat map on
+sale, admitted fans with access tokens, holds, and checkout requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from onsale.checkout.payments.fake import SUCCESS_CARD
+from onsale.seatselection import services as seat_services
+from onsale.seatselection.models import Event
+from onsale.seatselection.tests.factories import EventFactory
+from onsale.usermgmt.tests.factories import UserFactory
+from onsale.waitingroom.services import admission_session_start
+
+# 5 rows x 10 seats at 50.00, 3 rows x 10 at 30.50, 100 standing at 25.
+SMALL_MAP: dict[str, Any] = {
+    "categories": [
+        {"code": "A", "name": "Stalls", "price": "50.00"},
+        {"code": "B", "name": "Balcony", "price": "30.50"},
+        {
+            "code": "GA",
+            "name": "Standing",
+            "price": "25",
+            "general_admission": True,
+            "capacity": 100,
+        },
+    ],
+    "generate": [
+        {"section": "Stalls", "rows": 5, "seats_per_row": 10, "category": "A"},
+        {"section": "Balcony", "rows": 3, "seats_per_row": 10, "category": "B"},
+    ],
+}
+
+
+def seated_event(**fields: Any) -> Event:
+    """A published event with SMALL_MAP (or `seatmap`), on sale since an hour
+    (the map is set before the on-sale, as an organizer must)."""
+    now = timezone.now()
+    seatmap = fields.pop("seatmap", SMALL_MAP)
+    onsale_at = fields.pop("onsale_at", now - timedelta(hours=1))
+    fields.setdefault("starts_at", now + timedelta(days=30))
+    event = EventFactory(onsale_at=now + timedelta(minutes=5), **fields)
+    seat_services.seatmap_replace(event=event, data=seatmap)
+    Event.objects.filter(pk=event.pk).update(onsale_at=onsale_at)
+    event.refresh_from_db()
+    return event
+
+
+def seat_ids(event: Event, *, category: str | None = None) -> list[int]:
+    seats = event.seats.order_by("index")
+    if category:
+        seats = seats.filter(category__code=category)
+    return list(seats.values_list("pk", flat=True))
+
+
+class Shopper:
+    """An admitted fan: API client, access token, and helpers to hold and pay."""
+
+    def __init__(self, event: Event, user: Any | None = None) -> None:
+        self.event = event
+        self.user = user or UserFactory()
+        self.grant = admission_session_start(event_id=event.pk, user_id=self.user.pk)
+        self.token = self.grant.token
+        self.client = APIClient()
+        self.client.force_authenticate(self.user)
+
+    def hold(self, seats: list[int] | None = None, **kwargs: Any) -> Any:
+        return seat_services.hold_create(
+            event_id=self.event.pk,
+            user_id=self.user.pk,
+            session_id=self.grant.claims.session_id,
+            session_expires_at=self.grant.claims.expires_at,
+            seat_ids=seats,
+            **kwargs,
+        )
+
+    def checkout(
+        self,
+        hold_id: int,
+        *,
+        card: str = SUCCESS_CARD,
+        key: str | None = None,
+        token: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:
+        payload = body or checkout_body(hold_id, card=card)
+        headers = {"HTTP_IDEMPOTENCY_KEY": key or uuid.uuid4().hex}
+        access = self.token if token is None else token
+        if access:
+            headers["HTTP_X_ACCESS_TOKEN"] = access
+        return self.client.post("/api/v1/checkout", payload, format="json", **headers)
+
+
+def checkout_body(
+    hold_id: int, *, card: str = SUCCESS_CARD, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "hold_id": hold_id,
+        "payment": {
+            "card_number": card,
+            "exp_month": 12,
+            "exp_year": 2030,
+            "cvc": "123",
+        },
+        "buyer": {"name": "Ada Fan", "email": "ada@example.test"},
+        **extra,
+    }
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"code", "message", "extra"}
+    assert body["code"] == code, body
+    return body
+
+
+def seat_unavailable(event: Event, seat_id: int) -> bool:
+    """Whether seat selection's live state shows the seat as taken (sold,
+    held or blocked)."""
+    from onsale.seatselection.models import Seat
+    from onsale.seatselection.selectors import availability_snapshot
+
+    index = Seat.objects.values_list("index", flat=True).get(pk=seat_id)
+    return availability_snapshot(event_id=event.pk).is_unavailable(index)
+
+
+def ledger_for(order_id: int) -> list[Any]:
+    from onsale.checkout.models import FakeProviderCharge
+
+    return list(FakeProviderCharge.objects.filter(idempotency_key=f"order-{order_id}"))

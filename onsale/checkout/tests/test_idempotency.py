@@ -1,0 +1,203 @@
+"""Idempotency-Key on POST /checkout: replays, conflicts, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from onsale.checkout import idempotency
+from onsale.checkout.models import FakeProviderCharge, IdempotencyRecord
+from onsale.checkout.payments.fake import DECLINE_CARD
+from onsale.checkout.tests.helpers import (
+    Shopper,
+    assert_error,
+    checkout_body,
+    seat_ids,
+    seated_event,
+)
+from onsale.orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def event(transactional_db):
+    return seated_event()
+
+
+def test_the_key_is_required_and_validated(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    missing = shopper.client.post(
+        "/api/v1/checkout",
+        checkout_body(hold.hold_id),
+        format="json",
+        HTTP_X_ACCESS_TOKEN=shopper.token,
+    )
+    assert_error(missing, 422, "idempotency_key_required")
+    assert_error(
+        shopper.checkout(hold.hold_id, key="x" * 256), 422, "idempotency_key_invalid"
+    )
+    assert_error(
+        shopper.checkout(hold.hold_id, key="has space"), 422, "idempotency_key_invalid"
+    )
+    assert Order.objects.count() == 0 and IdempotencyRecord.objects.count() == 0
+
+
+def test_a_replay_returns_the_identical_response_and_charges_once(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:2])
+
+    first = shopper.checkout(hold.hold_id, key="key-1")
+    again = shopper.checkout(hold.hold_id, key="key-1")
+    third = shopper.checkout(hold.hold_id, key="key-1")
+
+    assert first.status_code == again.status_code == third.status_code == 201
+    assert first.json() == again.json() == third.json()
+    assert "Idempotent-Replayed" not in first
+    assert again["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+    assert FakeProviderCharge.objects.count() == 1
+
+
+def test_a_declined_answer_is_replayed_too(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    first = shopper.checkout(hold.hold_id, key="key-d", card=DECLINE_CARD)
+    again = shopper.checkout(hold.hold_id, key="key-d", card=DECLINE_CARD)
+    assert_error(first, 422, "payment_declined")
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert Order.objects.count() == 1 and FakeProviderCharge.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_409(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:2])
+    assert shopper.checkout(hold.hold_id, key="key-2").status_code == 201
+    other_body = checkout_body(hold.hold_id)
+    other_body["buyer"]["name"] = "Somebody Else"
+    response = shopper.checkout(hold.hold_id, key="key-2", body=other_body)
+    assert_error(response, 409, "idempotency_key_reused")
+    assert Order.objects.count() == 1
+
+
+def test_keys_are_scoped_per_user(event):
+    one, two = Shopper(event), Shopper(event)
+    first_hold = one.hold(seat_ids(event)[:1])
+    second_hold = two.hold(seat_ids(event)[1:2])
+    assert one.checkout(first_hold.hold_id, key="shared").status_code == 201
+    response = two.checkout(second_hold.hold_id, key="shared")
+    assert response.status_code == 201
+    assert Order.objects.filter(user=two.user).count() == 1
+
+
+def test_a_request_refused_before_any_order_can_be_retried_with_its_key(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    assert_error(
+        shopper.checkout(hold.hold_id, key="key-3", token=""),
+        401,
+        "access_token_required",
+    )
+    assert IdempotencyRecord.objects.count() == 0
+    assert shopper.checkout(hold.hold_id, key="key-3").status_code == 201
+
+
+def test_concurrent_requests_with_one_key_run_once(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:2])
+    barrier = threading.Barrier(12)
+
+    def attempt(_: int):
+        client = APIClient()
+        client.force_authenticate(shopper.user)
+        barrier.wait()
+        try:
+            response = client.post(
+                "/api/v1/checkout",
+                checkout_body(hold.hold_id),
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="same-key",
+                HTTP_X_ACCESS_TOKEN=shopper.token,
+            )
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(attempt, range(12)))
+
+    created = [body for status, body in outcomes if status == 201]
+    busy = [body for status, body in outcomes if status == 409]
+    assert len(created) + len(busy) == 12
+    assert created and all(body == created[0] for body in created)
+    assert all(body["code"] == "idempotency_request_in_progress" for body in busy)
+    assert Order.objects.count() == 1
+    assert FakeProviderCharge.objects.count() == 1
+
+
+def test_a_request_still_running_gets_409_with_retry_after(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    body = checkout_body(hold.hold_id)
+    IdempotencyRecord.objects.create(
+        user=shopper.user,
+        key="busy",
+        request_hash=idempotency.idempotency_request_hash(payload=body),
+        locked_until=timezone.now() + timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    from django.test import override_settings
+
+    with override_settings(CHECKOUT_IDEMPOTENCY_WAIT_SECONDS=0.1):
+        response = shopper.checkout(hold.hold_id, key="busy", body=body)
+    assert_error(response, 409, "idempotency_request_in_progress")
+    assert response["Retry-After"] == "1"
+    assert Order.objects.count() == 0
+
+
+def test_a_dead_request_is_taken_over_and_resumes_its_order(event):
+    # given a request that created its order and died before answering
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    body = checkout_body(hold.hold_id)
+    first = shopper.checkout(hold.hold_id, key="dead", body=body)
+    record = IdempotencyRecord.objects.get()
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        state=IdempotencyRecord.State.IN_PROGRESS,
+        response_status=None,
+        response_body=None,
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+    # when the client retries
+    again = shopper.checkout(hold.hold_id, key="dead", body=body)
+    # then it gets the order, not a second one
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert Order.objects.count() == 1 and FakeProviderCharge.objects.count() == 1
+
+
+def test_expired_records_do_not_replay_and_are_purged(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    assert shopper.checkout(hold.hold_id, key="old").status_code == 201
+    IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    # after 24 h the key is new again: no replay; the request runs (and is
+    # refused: the shopping session ended with the first checkout)
+    assert_error(shopper.checkout(hold.hold_id, key="old"), 401, "access_session_ended")
+    assert IdempotencyRecord.objects.count() == 0
+    other = Shopper(event)
+    assert (
+        other.checkout(other.hold(seat_ids(event)[1:2]).hold_id, key="k").status_code
+        == 201
+    )
+    assert idempotency.idempotency_purge_expired() == 0
+    IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert idempotency.idempotency_purge_expired() == 1
+    assert IdempotencyRecord.objects.count() == 0

@@ -1,0 +1,165 @@
+"""End to end with a real Celery worker process: checkout over the API, the
+worker issues the tickets, ends the session and emails them; a timeout card's
+retries run in the worker with real countdowns and end in compensation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from onsale.checkout.models import FakeProviderCharge
+from onsale.checkout.payments.fake import TIMEOUT_CARD
+from onsale.checkout.tests.helpers import (
+    Shopper,
+    seat_ids,
+    seat_unavailable,
+    seated_event,
+)
+from onsale.orders.models import Order
+from onsale.platform.celery import app as celery_app
+from onsale.seatselection.models import SeatSale
+from onsale.waitingroom.access import access_token_verify
+from onsale.waitingroom.exceptions import AccessSessionEnded
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _wait_for(check, timeout: float = 90.0, every: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting for the worker")
+
+
+def _reset_broker_connections() -> None:
+    # New broker options apply to connections made from now on. The pools
+    # themselves are kombu's, shared by the process: dropped, never closed.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def worker(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """A `celery worker` subprocess on the test database, Redis prefix and a
+    broker key prefix of its own; yields the folder it writes emails to."""
+    prefix = django_settings.REDIS_KEY_PREFIX + "broker:"
+    emails, media = tmp_path / "mail", tmp_path / "media"
+    emails.mkdir()
+    settings.MEDIA_ROOT = str(media)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "onsale.checkout.tests.worker_settings",
+        "ONSALE_WORKER_DATABASE_NAME": connection.settings_dict["NAME"],
+        "ONSALE_WORKER_EMAIL_DIR": str(emails),
+        "ONSALE_WORKER_MEDIA_ROOT": str(media),
+        "ONSALE_BROKER_KEY_PREFIX": prefix,
+        "REDIS_KEY_PREFIX": django_settings.REDIS_KEY_PREFIX,
+        "FAKE_PAYMENTS_TIMEOUT_LATENCY_MS": "0",
+        "CHECKOUT_CHARGE_MAX_RETRIES": "1",
+    }
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "onsale.checkout.tests.worker_app",
+            "worker",
+            "-Q",
+            "checkout,orders,default",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    # This process publishes to the same prefixed broker keys, for real.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    options = celery_app.conf.broker_transport_options
+    celery_app.conf.broker_transport_options = {**options, "global_keyprefix": prefix}
+    _reset_broker_connections()
+    try:
+        _wait_for(lambda: "ready" in (tmp_path / "worker.log").read_text(), timeout=120)
+        yield emails
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        celery_app.conf.broker_transport_options = options
+        _reset_broker_connections()
+
+
+def test_a_real_worker_fulfils_a_checkout_and_compensates_a_timeout(
+    worker: Path,
+) -> None:
+    # given an admitted fan holding two seats
+    event = seated_event()
+    shopper = Shopper(event)
+    seats = seat_ids(event)[:2]
+    hold = shopper.hold(seats)
+
+    # when they pay: the API answers once the charge is done
+    response = shopper.checkout(hold.hold_id)
+    assert response.status_code == 201, response.content
+    order_id = response.json()["id"]
+
+    # then the worker issues the tickets and emails them
+    order = _wait_for(
+        lambda: Order.objects.filter(pk=order_id, emailed_at__isnull=False).first()
+    )
+    tickets = list(order.tickets.all())
+    assert len(tickets) == 2
+    assert order.pdf.name.endswith(".pdf")
+    [mail_file] = list(worker.iterdir())
+    mail = mail_file.read_text()
+    assert "To: ada@example.test" in mail
+    assert all(ticket.code in mail for ticket in tickets)
+    assert "application/pdf" in mail
+    with pytest.raises(AccessSessionEnded):
+        access_token_verify(
+            token=shopper.token, user_id=shopper.user.pk, event_id=event.pk
+        )
+
+    # and a timeout card: 202, the worker retries with a real countdown, then
+    # compensates: the charge it could not confirm is refunded, seats freed
+    other = Shopper(event)
+    other_seats = seat_ids(event)[2:3]
+    other_hold = other.hold(other_seats)
+    pending = other.checkout(other_hold.hold_id, card=TIMEOUT_CARD)
+    assert pending.status_code == 202
+    assert pending.json()["state"] == "pending"
+    failed = _wait_for(
+        lambda: Order.objects.filter(
+            pk=pending.json()["id"], state="failed", refunded_amount__gt=0
+        ).first()
+    )
+    assert failed.failure_reason == "payment_timeout"
+    charge = FakeProviderCharge.objects.get(idempotency_key=failed.payment_key)
+    assert charge.amount_refunded == charge.amount
+    assert SeatSale.objects.filter(order_reference=str(failed.pk)).count() == 0
+    assert not seat_unavailable(event, other_seats[0])

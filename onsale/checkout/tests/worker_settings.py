@@ -1,0 +1,16 @@
+"""Settings of the Celery worker that the end-to-end test starts: the test
+settings, pointed at the running test's database, Redis key prefix, media
+folder and an email folder the test reads."""
+
+from __future__ import annotations
+
+import os
+
+from onsale.platform.settings_test import *  # noqa: F403
+from onsale.platform.settings_test import DATABASES
+
+DATABASES["default"]["NAME"] = os.environ["ONSALE_WORKER_DATABASE_NAME"]
+CELERY_TASK_ALWAYS_EAGER = False
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = os.environ["ONSALE_WORKER_EMAIL_DIR"]
+MEDIA_ROOT = os.environ["ONSALE_WORKER_MEDIA_ROOT"]

@@ -1,0 +1,33 @@
+"""Domain errors of orders (no HTTP here; see platform/exceptions.py)."""
+
+from onsale.platform.exceptions import Conflict, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = "There is no such order."
+
+
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+    message = "There is no such ticket."
+
+
+class OrderDocumentNotReady(NotFound):
+    code = "order_document_not_ready"
+    message = "The tickets of this order are not issued yet."
+
+
+class OrderNotCancellable(Conflict):
+    code = "order_not_cancellable"
+    message = "Only paid orders can be cancelled."
+
+
+class RefundWindowClosed(Conflict):
+    code = "refund_window_closed"
+    message = "This event's refund policy no longer allows cancelling."
+
+
+class SalesEventNotFound(NotFound):
+    code = "event_not_found"
+    message = "There is no such event."

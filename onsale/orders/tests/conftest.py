@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+# The same test settings as checkout's tests (fake provider without latency,
+# files in a per-test folder, eager tasks that retry).
+from onsale.checkout.tests.conftest import _checkout_test_settings  # noqa: F401

@@ -1,0 +1,90 @@
+"""Web pages: checkout, order confirmation with QR codes, my orders, cancel."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from onsale.checkout.tests.helpers import Shopper, seat_ids, seated_event
+from onsale.orders.models import Order
+from onsale.usermgmt.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def event(transactional_db):
+    return seated_event()
+
+
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_checkout_page_shows_the_hold_and_the_payment_form(event):
+    shopper = Shopper(event)
+    seats = seat_ids(event)[:2]
+    hold = shopper.hold(seats)
+    page = browser(shopper.user).get(f"/checkout/{event.pk}/{hold.hold_id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Stalls A 1" in html and "Stalls A 2" in html
+    assert "100.00 EUR" in html
+    assert 'id="checkout-form"' in html and "4242424242424242" in html
+    assert f'data-hold-id="{hold.hold_id}"' in html
+    assert "checkout/checkout.js" in html
+    assert (
+        "http://" not in html.replace("http://www.w3.org", "")
+        and "https://" not in html
+    )
+
+
+def test_checkout_page_for_a_hold_that_is_gone_says_so(event):
+    shopper = Shopper(event)
+    page = browser(shopper.user).get(f"/checkout/{event.pk}/123/")
+    assert page.status_code == 409
+    assert "expired" in page.content.decode()
+    assert Client().get(f"/checkout/{event.pk}/123/").status_code == 302  # to login
+
+
+def test_confirmation_my_orders_and_cancel_pages(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:2])
+    order_id = shopper.checkout(hold.hold_id).json()["id"]
+    order = Order.objects.get(pk=order_id)
+    web = browser(shopper.user)
+
+    confirmation = web.get(f"/orders/{order_id}/?placed=1").content.decode()
+    assert "Thank you" in confirmation
+    for ticket in order.tickets.all():
+        assert f"/api/v1/tickets/{ticket.pk}/qr.svg" in confirmation
+        assert ticket.code in confirmation
+    assert f"/api/v1/orders/{order_id}/tickets.pdf" in confirmation
+    assert "Cancel order" in confirmation
+
+    listing = web.get("/orders/").content.decode()
+    assert f"No. {order_id}" in listing and event.name in listing
+
+    # the QR image the page points at loads with the browser session
+    ticket = order.tickets.first()
+    assert web.get(f"/api/v1/tickets/{ticket.pk}/qr.svg").status_code == 200
+
+    cancelled = web.post(f"/orders/{order_id}/cancel/")
+    assert cancelled.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "cancelled"
+    after = web.get(f"/orders/{order_id}/").content.decode()
+    assert "Cancelled" in after and "Cancel order" not in after
+    assert web.post(f"/orders/{order_id}/cancel/").status_code == 409
+
+
+def test_someone_elses_order_page_is_404(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    order_id = shopper.checkout(hold.hold_id).json()["id"]
+    stranger = browser(UserFactory())
+    assert stranger.get(f"/orders/{order_id}/").status_code == 404
+    assert stranger.post(f"/orders/{order_id}/cancel/").status_code == 404
+    assert Order.objects.get(pk=order_id).state == "paid"

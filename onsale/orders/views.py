@@ -1,0 +1,87 @@
+"""Order web pages: my orders, order detail (confirmation, tickets with QR
+codes, PDF, cancel)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from onsale.orders import selectors, services
+from onsale.orders.models import Order
+from onsale.platform.exceptions import DomainError
+from onsale.usermgmt.models import User
+
+# What a failed order's reason means to the person who paid.
+FAILURE_REASONS = {
+    "card_declined": "Your card was declined.",
+    "insufficient_funds": "The card has insufficient funds.",
+    "invalid_number": "The card number is not valid.",
+    "payment_timeout": (
+        "The payment provider did not confirm the payment in time; "
+        "anything it charged has been refunded."
+    ),
+}
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def order_list_page(request: HttpRequest) -> HttpResponse:
+    orders = selectors.order_list_for_user(user=_user(request), limit=100)
+    return render(request, "orders/order_list.html", {"orders": orders})
+
+
+def _detail(
+    request: HttpRequest, order: Order, error: str = "", status: int = 200
+) -> HttpResponse:
+    lines = list(order.lines.all())
+    tickets = [
+        line.ticket
+        for line in lines
+        if hasattr(line, "ticket") and line.ticket.voided_at is None
+    ]
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "lines": lines,
+            "tickets": tickets if order.state == Order.State.PAID else [],
+            "placed": request.GET.get("placed") == "1",
+            "cancellable": order.state == Order.State.PAID
+            and services.refund_policy_allows(event=order.event),
+            "error": error,
+            "failure": FAILURE_REASONS.get(
+                order.failure_reason, "The payment did not go through."
+            ),
+        },
+        status=status,
+    )
+
+
+@login_required
+def order_detail_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        order = selectors.order_get_for_owner(order_id=order_id, user=_user(request))
+    except DomainError:
+        return render(request, "orders/not_found.html", status=404)
+    return _detail(request, order)
+
+
+@login_required
+@require_POST
+def order_cancel_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        order = selectors.order_get_for_owner(order_id=order_id, user=_user(request))
+    except DomainError:
+        return render(request, "orders/not_found.html", status=404)
+    try:
+        services.order_cancel(order=order)
+    except DomainError as exc:
+        return _detail(request, order, error=exc.message, status=409)
+    return redirect("orders:order-detail-page", order_id=order.pk)
