@@ -135,7 +135,7 @@ class OrganizerEventCollectionApi(APIView):
                 "OrganizerEventList",
                 {"results": OrganizerEventOutputSerializer(many=True)},
             )
-        }
+        },
     )
     def get(self, request: Request) -> Response:
         assert isinstance(request.user, User)
@@ -145,7 +145,8 @@ class OrganizerEventCollectionApi(APIView):
         )
 
     @extend_schema(
-        request=OrganizerEventCollectionInputSerializer, responses={201: OrganizerEventOutputSerializer}
+        request=OrganizerEventCollectionInputSerializer,
+        responses={201: OrganizerEventOutputSerializer},
     )
     def post(self, request: Request) -> Response:
         assert isinstance(request.user, User)
@@ -154,7 +155,9 @@ class OrganizerEventCollectionApi(APIView):
         data = dict(serializer.validated_data)
         organization_id = data.pop("organization_id", None)
         organization = _organization_for(request.user, organization_id)
-        event = services.event_create(organization=organization, **data)
+        event = services.event_create(
+            organization=organization, actor=request.user, **data
+        )
         return Response(
             OrganizerEventOutputSerializer(event).data, status=status.HTTP_201_CREATED
         )
@@ -201,7 +204,8 @@ class OrganizerEventDetailApi(APIView):
         return Response(OrganizerEventOutputSerializer(event).data)
 
     @extend_schema(
-        request=OrganizerEventDetailInputSerializer, responses={200: OrganizerEventOutputSerializer}
+        request=OrganizerEventDetailInputSerializer,
+        responses={200: OrganizerEventOutputSerializer},
     )
     def patch(self, request: Request, event_id: int) -> Response:
         assert isinstance(request.user, User)
@@ -210,7 +214,9 @@ class OrganizerEventDetailApi(APIView):
         )
         serializer = self.OrganizerEventDetailInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = services.event_update(event=event, **serializer.validated_data)
+        event = services.event_update(
+            event=event, actor=request.user, **serializer.validated_data
+        )
         return Response(OrganizerEventOutputSerializer(event).data)
 
 
@@ -250,7 +256,9 @@ class OrganizerSeatMapApi(APIView):
             event_id=event_id, viewer=request.user
         )
         started = time.perf_counter()
-        seatmap = services.seatmap_replace(event=event, data=request.data)
+        seatmap = services.seatmap_replace(
+            event=event, data=request.data, actor=request.user
+        )
         return Response(
             {
                 "event_id": event.pk,
@@ -288,7 +296,9 @@ class OrganizerSeatBlockApi(APIView):
         )
         serializer = self.OrganizerSeatBlockInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        seatmap = services.seats_block_set(event=event, **serializer.validated_data)
+        seatmap = services.seats_block_set(
+            event=event, actor=request.user, **serializer.validated_data
+        )
         return Response(
             {
                 "event_id": event.pk,

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from onsale.platform import telemetry
+from onsale.platform.audit import audit_changed, audit_record
 from onsale.platform.exceptions import DomainError
 from onsale.platform.telemetry import record_event
 from onsale.seatselection import scripts
@@ -67,7 +68,7 @@ from onsale.seatselection.selectors import (
     seat_layout_get,
     sold_seat_ids,
 )
-from onsale.usermgmt.models import Organization
+from onsale.usermgmt.models import Organization, User
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +105,14 @@ def event_create(
     onsale_at: datetime,
     currency: str = "EUR",
     status: str = Event.Status.DRAFT,
+    actor: User | None = None,
 ) -> Event:
     """Create an event of `organization`.
 
     The on-sale must start no later than the event (`EventScheduleInvalid`);
     the currency is an ISO 4217 code (three capital letters). A new event is a
     draft or published, never born cancelled. Names are trimmed and must not be
-    empty.
+    empty. The creation is audited (`actor`: who; None for the system).
     """
     name, venue_name = name.strip(), venue_name.strip()
     if not name or not venue_name:
@@ -121,15 +123,36 @@ def event_create(
     _event_check(starts_at=starts_at, onsale_at=onsale_at, currency=currency)
     if status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
         raise EventStatusChangeInvalid(extra={"status": status})
-    return Event.objects.create(
-        organization=organization,
-        name=name,
-        venue_name=venue_name,
-        starts_at=starts_at,
-        onsale_at=onsale_at,
-        currency=currency,
-        status=status,
-    )
+    with transaction.atomic():
+        event = Event.objects.create(
+            organization=organization,
+            name=name,
+            venue_name=venue_name,
+            starts_at=starts_at,
+            onsale_at=onsale_at,
+            currency=currency,
+            status=status,
+        )
+        audit_record(
+            actor=actor,
+            organization=organization,
+            event_id=event.pk,
+            action="event.create",
+            before={},
+            after=_event_audit_fields(event),
+        )
+    return event
+
+
+def _event_audit_fields(event: Event) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "venue_name": event.venue_name,
+        "starts_at": event.starts_at,
+        "onsale_at": event.onsale_at,
+        "currency": event.currency,
+        "status": event.status,
+    }
 
 
 def event_update(
@@ -141,16 +164,20 @@ def event_update(
     onsale_at: datetime | None = None,
     currency: str | None = None,
     status: str | None = None,
+    actor: User | None = None,
 ) -> Event:
     """Change some fields of an event (None = leave as is).
 
     The rules of `event_create` apply to the result. Status moves only forward:
     draft -> published -> cancelled (or draft -> cancelled). The currency is
     fixed once the event has a seat map, whose prices are in it. The row is
-    locked while it changes, so two edits cannot interleave.
+    locked while it changes, so two edits cannot interleave. The change is
+    audited (`event.publish`, `event.cancel` or `event.update`, changed fields
+    only) in the same transaction.
     """
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
+        old_fields = _event_audit_fields(locked)
         new_name = locked.name if name is None else name.strip()
         new_venue = locked.venue_name if venue_name is None else venue_name.strip()
         if not new_name or not new_venue:
@@ -177,6 +204,18 @@ def event_update(
         locked.starts_at, locked.onsale_at = new_starts, new_onsale
         locked.currency = new_currency
         locked.save()
+        before, after = audit_changed(old_fields, _event_audit_fields(locked))
+        audit_record(
+            actor=actor,
+            organization=locked.organization_id,
+            event_id=locked.pk,
+            action={
+                Event.Status.PUBLISHED: "event.publish",
+                Event.Status.CANCELLED: "event.cancel",
+            }.get(after.get("status", ""), "event.update"),
+            before=before,
+            after=after,
+        )
     return locked
 
 
@@ -732,7 +771,7 @@ def _seatmap_check_replaceable(event: Event) -> None:
         raise SeatMapLocked(extra={"onsale_started": started, "seats_sold": sold})
 
 
-def seatmap_replace(*, event: Event, data: Any) -> SeatMap:
+def seatmap_replace(*, event: Event, data: Any, actor: User | None = None) -> SeatMap:
     """Replace the event's whole seat map (categories, sections, seats) with
     `data` (see `seatmap_parse`), in one transaction.
 
@@ -745,6 +784,7 @@ def seatmap_replace(*, event: Event, data: Any) -> SeatMap:
     afresh from the new map (holds made before the on-sale are dropped) and
     every process reloads the layout (within seconds even if that step is
     lost: the state carries its layout version and is rebuilt on mismatch).
+    Audited as `seatmap.replace` (counts, not the whole map).
     """
     spec = seatmap_parse(data=data)
     with transaction.atomic():
@@ -801,6 +841,19 @@ def seatmap_replace(*, event: Event, data: Any) -> SeatMap:
             seatmap.seat_count = len(spec.seats)
             seatmap.save()
         event_id = locked.pk
+        audit_record(
+            actor=actor,
+            organization=locked.organization_id,
+            event_id=event_id,
+            action="seatmap.replace",
+            before={} if created else {"layout_version": seatmap.layout_version - 1},
+            after={
+                "layout_version": seatmap.layout_version,
+                "seat_count": len(spec.seats),
+                "sections": len(spec.sections),
+                "categories": {c.code: c.price for c in spec.categories},
+            },
+        )
         transaction.on_commit(lambda: seat_state_ensure(event_id=event_id), robust=True)
     return seatmap
 
@@ -877,14 +930,21 @@ def _seats_insert(
             )
 
 
-def seats_block_set(*, event: Event, seat_ids: Sequence[int], blocked: bool) -> SeatMap:
+def seats_block_set(
+    *,
+    event: Event,
+    seat_ids: Sequence[int],
+    blocked: bool,
+    actor: User | None = None,
+) -> SeatMap:
     """Block (kills, production holds) or unblock seats of the event.
 
     Blocked seats are never offered and cannot be held; a seat already held
     stays with its holder until the hold ends, and a sold seat stays sold.
     Unknown seat ids (or another event's) are `SeatMapInvalid` and nothing
     changes. The blocked set carries a version, so Redis always ends up with
-    the newest set even when a rebuild runs at the same time.
+    the newest set even when a rebuild runs at the same time. Audited as
+    `seats.block` / `seats.unblock` with the seat ids.
     """
     wanted = set(seat_ids)
     with transaction.atomic():
@@ -906,6 +966,14 @@ def seats_block_set(*, event: Event, seat_ids: Sequence[int], blocked: bool) -> 
         seatmap.blocked_version += 1
         seatmap.save(update_fields=["blocked_version", "updated_at"])
         event_id = event.pk
+        audit_record(
+            actor=actor,
+            organization=event.organization_id,
+            event_id=event_id,
+            action="seats.block" if blocked else "seats.unblock",
+            before={"blocked_version": seatmap.blocked_version - 1},
+            after={"blocked_version": seatmap.blocked_version, "seat_ids": wanted},
+        )
         # If Redis is unreachable now, the periodic reconcile applies it.
         transaction.on_commit(
             lambda: _seat_state_block_push(event_id=event_id), robust=True

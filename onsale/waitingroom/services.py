@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from onsale.platform import telemetry
+from onsale.platform.audit import audit_record
 from onsale.platform.ratelimit import ratelimit_hit
 from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
@@ -211,9 +212,11 @@ def waitingroom_config_update(
 
     Changing `onsale_at` after the pre-queue was drawn changes nothing (the draw
     happens once). Lowering `max_active` below the sessions running ends none of
-    them; it only stops admissions until enough have finished.
+    them; it only stops admissions until enough have finished. Audited as
+    `waitingroom.update` (changed fields, before and after) in the same
+    transaction.
     """
-    _event_for_organizer(event_id=event_id, actor=actor)
+    event = _event_for_organizer(event_id=event_id, actor=actor)
     changes = {
         name: value
         for name, value in {
@@ -245,6 +248,7 @@ def waitingroom_config_update(
             .select_related("event")
             .get(event_id=event_id)
         )
+        before = {name: getattr(config, name) for name in changes}
         for name, value in changes.items():
             setattr(config, name, value)
         if config.prequeue_opens_at > config.onsale_at:
@@ -255,6 +259,14 @@ def waitingroom_config_update(
         config.version += 1
         config.updated_at = timezone.now()
         config.save()
+        audit_record(
+            actor=actor,
+            organization=event.organization_id,
+            event_id=event_id,
+            action="waitingroom.update",
+            before=before,
+            after=changes,
+        )
         transaction.on_commit(lambda: waitingroom_live_config_push(config=config))
     logger.info(
         "waiting room configured",

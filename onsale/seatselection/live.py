@@ -1,0 +1,148 @@
+"""The organizer's live control room: one document built from each app's own
+selectors (queue, seats, sales), never from their Redis keys directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from onsale.orders.selectors import event_sales_get
+from onsale.seatselection.models import Event, Seat, SeatMap
+from onsale.seatselection.selectors import (
+    availability_snapshot,
+    seat_layout_get,
+    sold_seat_ids,
+)
+from onsale.waitingroom.selectors import queue_status_get, waitingroom_config_get
+
+
+@dataclass(frozen=True)
+class LiveRoom:
+    """What the control room shows for one event at one moment.
+
+    `queue_length` counts fans waiting (numbered and undrawn pre-queue);
+    `active_shoppers` those admitted and not finished (claimed or not);
+    `holds` seats held now (unavailable seats that are neither sold nor
+    blocked) plus nothing for GA, whose holds the snapshot does not split out;
+    `tickets_sold` / `revenue` paid orders. ETAs are seconds, None when they
+    cannot be estimated (no rate, nothing waiting, nothing left to sell).
+    """
+
+    event_id: int
+    event_status: str
+    state: str
+    queue_length: int
+    serving: int
+    issued: int
+    rate_per_minute: int
+    burst: int
+    max_active: int
+    session_seconds: int
+    measured_rate_per_minute: float | None
+    active_shoppers: int
+    holds: int
+    capacity: int
+    available: int
+    tickets_sold: int
+    revenue: Decimal
+    currency: str
+    drain_eta_seconds: float | None
+    sellout_eta_seconds: float | None
+    server_time: datetime
+
+    def as_document(self) -> dict[str, Any]:
+        document = dict(self.__dict__)
+        document["revenue"] = str(self.revenue)
+        document["server_time"] = self.server_time.isoformat()
+        return document
+
+
+def event_live_get(*, event: Event) -> LiveRoom:
+    """The control-room numbers of `event` (the caller checked the viewer may
+    see it).
+
+    Queue numbers come from the waiting room's public status (which also
+    advances admission, as any status read does); a draft event has no live
+    queue, so its numbers are zero and its settings are the configured ones.
+    Seats come from the availability snapshot, sales from the orders app.
+    Drain ETA = waiting / admission rate (measured if known, else configured);
+    sell-out ETA = seats and places left / (admission rate x tickets per paid
+    order so far, or 1 before the first sale): rough, and labelled so.
+    """
+    config = waitingroom_config_get(event_id=event.pk)
+    state = config.state
+    queue_length = serving = issued = active = 0
+    measured: float | None = None
+    rate, burst, max_active = (
+        config.rate_per_minute,
+        config.burst,
+        config.max_active,
+    )
+    if event.status != Event.Status.DRAFT:
+        status = queue_status_get(event_id=event.pk)
+        state, queue_length = status.state, status.waiting
+        serving, issued = status.serving, status.issued
+        active = status.active + status.admitted_unclaimed
+        measured = status.measured_rate_per_minute
+        rate, burst, max_active = (
+            status.rate_per_minute,
+            status.burst,
+            status.max_active,
+        )
+
+    capacity = available = holds = 0
+    if SeatMap.objects.filter(event=event).exists():
+        layout = seat_layout_get(event_id=event.pk)
+        snapshot = availability_snapshot(event_id=event.pk)
+        unavailable = int.from_bytes(snapshot.unavailable, "big").bit_count()
+        blocked = Seat.objects.filter(event=event, blocked=True).count()
+        sold_seats = len(sold_seat_ids(event_id=event.pk))
+        holds = max(0, unavailable - blocked - sold_seats)
+        ga_capacity = sum(
+            info.capacity or 0
+            for info in layout.categories.values()
+            if info.general_admission
+        )
+        capacity = layout.seat_count - blocked + ga_capacity
+        available = (layout.seat_count - unavailable) + sum(
+            snapshot.general_admission.values()
+        )
+
+    sales = event_sales_get(event=event)
+    per_minute = measured if measured else float(rate)
+    drain = (
+        round(queue_length / per_minute * 60, 1)
+        if queue_length and per_minute > 0 and state not in ("paused", "closed")
+        else None
+    )
+    per_order = sales.tickets_sold / sales.orders_paid if sales.orders_paid else 1.0
+    sellout = (
+        round(available / (per_minute * per_order) * 60, 1)
+        if available and per_minute > 0 and state not in ("paused", "closed")
+        else None
+    )
+    return LiveRoom(
+        event_id=event.pk,
+        event_status=event.status,
+        state=state,
+        queue_length=queue_length,
+        serving=serving,
+        issued=issued,
+        rate_per_minute=rate,
+        burst=burst,
+        max_active=max_active,
+        session_seconds=config.session_seconds,
+        measured_rate_per_minute=measured,
+        active_shoppers=active,
+        holds=holds,
+        capacity=capacity,
+        available=available,
+        tickets_sold=sales.tickets_sold,
+        revenue=sales.revenue,
+        currency=event.currency,
+        drain_eta_seconds=drain,
+        sellout_eta_seconds=sellout,
+        server_time=datetime.now(tz=UTC),
+    )

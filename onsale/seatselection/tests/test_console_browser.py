@@ -1,0 +1,236 @@
+"""The organizer console in a real browser: Debian's headless Chromium driven
+by Playwright against gunicorn on a free 127.0.0.1 port.
+
+An organizer logs in, creates an event with the compact seat-map form, sees
+the preview, publishes it, opens the control room, changes the rate, sees the
+change (and the audit entry), and pauses with a confirmation. A screenshot of
+the control room is kept under artifacts/.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.db import connection
+from django.utils import timezone
+
+from onsale.platform.models import AuditEntry
+from onsale.seatselection.models import Event
+from onsale.usermgmt.tests.factories import OrganizerFactory
+from onsale.waitingroom.models import WaitingRoomConfig
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[3]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+PASSWORD = "correct-horse-battery-staple"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ready(url: str) -> bool:
+    # Only ever http://127.0.0.1:<port> of the gunicorn this test started.
+    request = urllib.request.Request(url, headers={"Host": "localhost"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+@pytest.fixture
+def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
+    """gunicorn serving this test run's database and Redis prefix."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{connection.settings_dict['NAME']}",
+        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "8",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    env.pop("ONSALE_PROMETHEUS_DIR_READY", None)
+    stderr = tmp_path / "stderr"
+    with stderr.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _ready(f"{base}/healthz"):
+            assert process.poll() is None, stderr.read_text()[-2000:]
+            assert time.monotonic() < deadline, stderr.read_text()[-2000:]
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _serve_static(route: Any) -> None:
+    """gunicorn does not serve /static/ (nginx does in production): answer from
+    the apps' static folders, as `runserver` would."""
+    path = route.request.url.split("/static/", 1)[1].split("?", 1)[0]
+    found = finders.find(path)
+    if not found:
+        route.fulfill(status=404, body="")
+        return
+    content_type = mimetypes.guess_type(str(found))[0] or "application/octet-stream"
+    route.fulfill(
+        status=200, body=Path(str(found)).read_bytes(), content_type=content_type
+    )
+
+
+def _utc_input(delta: timedelta) -> str:
+    return (timezone.now() + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_organizer_creates_an_event_and_steers_the_queue(server):
+    organizer = OrganizerFactory()
+    expect = playwright_sync.expect
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.set_default_timeout(30_000)
+            expect.set_options(timeout=30_000)
+            page.route(re.compile(r".*/static/.*"), _serve_static)
+            dialogs: list[str] = []
+
+            def accept(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.accept()
+
+            page.on("dialog", accept)
+
+            # log in
+            page.goto(f"{server}/login/?next=/organizer/")
+            page.fill("#id_email", organizer.email)
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{server}/organizer/")
+
+            # create an event with the (prefilled) compact seat-map form
+            page.fill("#create-name", "Browser Gala")
+            page.fill("#create-venue", "Test Hall")
+            page.fill("#create-starts", _utc_input(timedelta(days=30)))
+            page.fill("#create-onsale", _utc_input(timedelta(minutes=-5)))
+            page.click("#create-form button[type=submit]")
+            page.wait_for_url(re.compile(r".*/organizer/events/\d+/$"))
+            # (no ORM inside this block: Playwright runs an event loop here)
+            match = re.search(r"/organizer/events/(\d+)/$", page.url)
+            assert match is not None
+            event_id = int(match.group(1))
+            expect(page.locator("#seatmap-caption")).to_contain_text(
+                "320 seats in 2 sections"
+            )
+            assert page.locator("#seatmap-preview circle").count() == 320
+
+            # an invalid CSV is refused inline, naming line and column
+            page.check("input[name=format][value=csv]")
+            page.fill(
+                "#seatmap-text",
+                "section,row,seat,category,price\nS,A,1,A,10\nS,A,1,A,10\n",
+            )
+            page.click("#seatmap-form button[type=submit]")
+            expect(page.locator("#seatmap-errors")).to_contain_text("line 3")
+            expect(page.locator("#seatmap-errors")).to_contain_text("Nothing was saved")
+
+            # publish, then open the control room
+            page.click("#edit-publish")
+            expect(page.locator("#edit-status")).to_have_text("Published")
+            page.goto(f"{server}/organizer/events/{event_id}/live")
+            configured = settings.WAITINGROOM_DEFAULT_RATE_PER_MINUTE
+            expect(page.locator("#n-rate_per_minute")).to_have_text(str(configured))
+
+            # change the rate and see it live and in the audit log
+            page.fill("#c-rate", str(configured + 77))
+            page.click("#c-apply")
+            expect(page.locator("#n-rate_per_minute")).to_have_text(
+                str(configured + 77)
+            )
+            expect(page.locator("#audit-rows")).to_contain_text("waitingroom.update")
+            expect(page.locator("#audit-rows")).to_contain_text(organizer.email)
+
+            # pausing asks first
+            page.click("#c-pause")
+            expect(page.locator("#n-state")).to_have_text("paused")
+            assert any("Pause admission" in message for message in dialogs)
+            expect(page.locator("#live-chart polyline")).to_have_count(3)
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(
+                path=str(ARTIFACTS / "console-control-room.png"), full_page=True
+            )
+        finally:
+            browser.close()
+
+    event = Event.objects.get(pk=event_id)
+    assert (event.name, event.organization_id) == (
+        "Browser Gala",
+        organizer.organization_id,
+    )
+    assert event.seats.count() == 320
+    actions = list(
+        AuditEntry.objects.filter(event_id=event.pk)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "event.create",
+        "seatmap.replace",
+        "event.publish",
+        "waitingroom.update",
+        "waitingroom.update",
+    ]
+    config = WaitingRoomConfig.objects.get(event=event)
+    assert (config.rate_per_minute, config.state) == (configured + 77, "paused")
