@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "onsale.platform",
     "onsale.usermgmt",
     "onsale.waitingroom",
@@ -82,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "onsale.platform.urls"
@@ -218,6 +221,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from the installed sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a `status`; name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "EventStatusEnum": "onsale.seatselection.models.Event.Status",
@@ -282,6 +289,24 @@ X_FRAME_OPTIONS = "DENY"
 # How many proxies (ALB, nginx) stand in front of Django: the client address is
 # taken that many hops from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Content Security Policy: every page loads only our own scripts, styles and
+# images. Inline <style> blocks are still allowed (a few templates use them);
+# inline scripts are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -453,3 +478,17 @@ elif ONSALE_STATIC_MANIFEST:
 # false: the email links to the order page and the PDF is rendered on its
 # first download, which keeps PDF work off the hot path of a big on-sale.
 ORDERS_EMAIL_ATTACH_PDF = env_bool("ORDERS_EMAIL_ATTACH_PDF", True)
+
+# --- Reliability: MySQL read/write timeouts (docs/reliability.md) -------------
+# A MySQL that stops answering fails the query (OperationalError -> 503 with
+# Retry-After) instead of holding the worker until gunicorn kills it. The
+# client retries a read, so a read gives up after about three times this; keep
+# that under GUNICORN_TIMEOUT. A job that runs long statements (a migration on a
+# big table) sets a larger DB_READ_TIMEOUT for itself.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "read_timeout": env_int("DB_READ_TIMEOUT", 8),
+            "write_timeout": env_int("DB_WRITE_TIMEOUT", 8),
+        }
+    )

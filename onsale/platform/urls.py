@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.urls.exceptions import Resolver404
 from django.urls.resolvers import ResolverMatch, RoutePattern
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from onsale.platform import health, metrics, ops, views
 
@@ -47,7 +47,9 @@ _usermgmt_pages: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path(
+        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"
+    ),
 ]
 if settings.ONSALE_SERVICE in ("all", "usermgmt"):
     urlpatterns += _usermgmt_pages

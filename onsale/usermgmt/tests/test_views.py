@@ -115,3 +115,17 @@ def test_admin_site_is_for_staff_only(fan) -> None:
     staff = User.objects.create_superuser("root@example.test", PASSWORD)
     client.force_login(staff)
     assert client.get("/admin/usermgmt/user/").status_code == 200
+
+
+def test_pages_carry_a_content_security_policy() -> None:
+    policy = Client().get("/login/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-eval" not in policy
+
+
+def test_api_docs_use_no_external_assets() -> None:
+    page = Client().get("/api/docs/").content.decode()
+    assert "cdn" not in page.lower()
+    assert "/static/drf_spectacular_sidecar/" in page
