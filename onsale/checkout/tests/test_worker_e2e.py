@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _wait_for(check, timeout: float = 90.0, every: float = 0.2) -> Any:
+def wait_for(check, timeout: float = 90.0, every: float = 0.2) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -53,9 +53,12 @@ def _reset_broker_connections() -> None:
 
 
 @pytest.fixture
-def worker(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    """A `celery worker` subprocess on the test database, Redis prefix and a
-    broker key prefix of its own; yields the folder it writes emails to."""
+def worker_start(settings: Any, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Starts `celery worker` subprocesses on the test database, Redis prefix
+    and a broker key prefix of their own (this process publishes there from
+    now on); each call starts one, waits until it is ready and returns its
+    `subprocess.Popen`. Emails go to `tmp_path / "mail"`. Workers still
+    running at the end are stopped."""
     prefix = django_settings.REDIS_KEY_PREFIX + "broker:"
     emails, media = tmp_path / "mail", tmp_path / "media"
     emails.mkdir()
@@ -71,47 +74,63 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[Path]:
         "FAKE_PAYMENTS_TIMEOUT_LATENCY_MS": "0",
         "CHECKOUT_CHARGE_MAX_RETRIES": "1",
     }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "onsale.checkout.tests.worker_app",
-            "worker",
-            "-Q",
-            "checkout,orders,default",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    started: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "onsale.checkout.tests.worker_app",
+                "worker",
+                "-Q",
+                "checkout,orders,default",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((process, log))
+        wait_for(lambda: "ready" in log_path.read_text(), timeout=120)
+        return process
+
     # This process publishes to the same prefixed broker keys, for real.
     settings.CELERY_TASK_ALWAYS_EAGER = False
     options = celery_app.conf.broker_transport_options
     celery_app.conf.broker_transport_options = {**options, "global_keyprefix": prefix}
     _reset_broker_connections()
     try:
-        _wait_for(lambda: "ready" in (tmp_path / "worker.log").read_text(), timeout=120)
-        yield emails
+        yield start
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        for process, log in started:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            log.close()
         celery_app.conf.broker_transport_options = options
         _reset_broker_connections()
+
+
+@pytest.fixture
+def worker(worker_start: Callable[[], Any], tmp_path: Path) -> Path:
+    """One running worker; returns the folder it writes emails to."""
+    worker_start()
+    return tmp_path / "mail"
 
 
 def test_a_real_worker_fulfils_a_checkout_and_compensates_a_timeout(
@@ -129,7 +148,7 @@ def test_a_real_worker_fulfils_a_checkout_and_compensates_a_timeout(
     order_id = response.json()["id"]
 
     # then the worker issues the tickets and emails them
-    order = _wait_for(
+    order = wait_for(
         lambda: Order.objects.filter(pk=order_id, emailed_at__isnull=False).first()
     )
     tickets = list(order.tickets.all())
@@ -153,7 +172,7 @@ def test_a_real_worker_fulfils_a_checkout_and_compensates_a_timeout(
     pending = other.checkout(other_hold.hold_id, card=TIMEOUT_CARD)
     assert pending.status_code == 202
     assert pending.json()["state"] == "pending"
-    failed = _wait_for(
+    failed = wait_for(
         lambda: Order.objects.filter(
             pk=pending.json()["id"], state="failed", refunded_amount__gt=0
         ).first()
