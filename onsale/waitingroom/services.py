@@ -22,6 +22,7 @@ from django.utils import timezone
 from onsale.platform import telemetry
 from onsale.platform.audit import audit_record
 from onsale.platform.ratelimit import ratelimit_hit
+from onsale.seatselection import selectors as event_selectors
 from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
 from onsale.waitingroom import exceptions, scripts
@@ -171,14 +172,9 @@ def _live_config_seed(*, event_id: int) -> None:
 
 def _event_for_organizer(*, event_id: int, actor: User) -> Event:
     """The event if `actor` runs it (its organization's organizers, or staff);
-    NotFound otherwise, exactly as for a missing event, so ids cannot be probed."""
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None or not (
-        actor.is_platform_staff
-        or (actor.is_organizer and actor.organization_id == event.organization_id)
-    ):
-        raise exceptions.EventNotFound()
-    return event
+    `event_not_found` otherwise, exactly as for a missing event, so ids cannot
+    be probed. The rule itself belongs to the event catalog."""
+    return event_selectors.event_get_for_organizer(event_id=event_id, viewer=actor)
 
 
 def waitingroom_config_get_for_organizer(
