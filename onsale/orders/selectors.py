@@ -144,3 +144,9 @@ def event_sales_get(*, event: Event) -> EventSales:
         orders_refunded=states.get(Order.State.CANCELLED, 0)
         + states.get(Order.State.REFUNDED, 0),
     )
+
+
+def order_counts_by_state() -> dict[str, int]:
+    """Orders of every event by state (for the `onsale_orders` gauge)."""
+    rows = Order.objects.values("state").annotate(count=Count("pk")).order_by()
+    return {row["state"]: row["count"] for row in rows}

@@ -32,6 +32,7 @@ from onsale.checkout.payments import Charge, payment_gateway
 from onsale.orders.documents import order_pdf_render
 from onsale.orders.exceptions import OrderNotCancellable, RefundWindowClosed
 from onsale.orders.models import Order, RefundPolicy, Ticket
+from onsale.platform import telemetry
 from onsale.seatselection.models import Event
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
                 lambda: tasks.order_fulfil.delay(order_id), robust=True
             )
     order = Order.objects.get(pk=order_id)
+    if moved:
+        _checkout_event_record("CheckoutCompleted", order=order)
     if not moved and order.state in CLOSED_STATES:
         logger.warning(
             "charge for a closed order; refunding",
@@ -116,9 +119,36 @@ def order_fail(
             inventory.sales_release(order=order)
     if moved:
         order_seats_put_back_or_retry(order=order)
+        _checkout_event_record(
+            "CheckoutFailed",
+            order=order,
+            reason=reason[:64],
+            # Every caller fails a pending order: its seats were confirmed, so
+            # either the charge failed or nobody paid in time.
+            step="expire" if to_state == Order.State.EXPIRED else "charge",
+        )
     if order.state in CLOSED_STATES:
         order_refund_ensure_or_retry(order_id=order_id)
     return moved
+
+
+def _checkout_event_record(name: str, *, order: Order, **attributes: Any) -> None:
+    """The business event of a checkout's outcome (docs/observability.md).
+    Called only by the caller whose state change won, so once per order."""
+    latency_ms = (timezone.now() - order.created_at).total_seconds() * 1000
+    if name == "CheckoutCompleted":
+        attributes.update(
+            seats=order.lines.count(),
+            amount=float(order.total),
+            currency=order.currency,
+        )
+    telemetry.record_event(
+        name,
+        event_id=order.event_id,
+        order_id=order.pk,
+        latency_ms=round(latency_ms, 1),
+        **attributes,
+    )
 
 
 def order_seats_put_back_or_retry(*, order: Order) -> None:

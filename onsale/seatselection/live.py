@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from onsale.orders.selectors import event_sales_get
+from onsale.orders.selectors import event_sales_get, order_counts_by_state
+from onsale.platform.metrics import GaugeSample
 from onsale.seatselection.models import Event, Seat, SeatMap
 from onsale.seatselection.selectors import (
     availability_snapshot,
+    hold_count_get,
     seat_layout_get,
     sold_seat_ids,
 )
@@ -59,6 +61,42 @@ class LiveRoom:
         return document
 
 
+@dataclass(frozen=True)
+class SeatCounts:
+    """Seats and places of an event right now: `capacity` sellable (seats not
+    blocked, plus general-admission capacity), `available` free to hold,
+    `seats_held` numbered seats under a live hold (GA holds are not split out
+    by the snapshot), `holds_active` live holds."""
+
+    capacity: int
+    available: int
+    seats_held: int
+    holds_active: int
+
+
+def event_seat_counts_get(*, event: Event) -> SeatCounts:
+    """The seat counts of `event`; all zero before it has a seat map."""
+    if not SeatMap.objects.filter(event=event).exists():
+        return SeatCounts(capacity=0, available=0, seats_held=0, holds_active=0)
+    layout = seat_layout_get(event_id=event.pk)
+    snapshot = availability_snapshot(event_id=event.pk)
+    unavailable = int.from_bytes(snapshot.unavailable, "big").bit_count()
+    blocked = Seat.objects.filter(event=event, blocked=True).count()
+    sold_seats = len(sold_seat_ids(event_id=event.pk))
+    ga_capacity = sum(
+        info.capacity or 0
+        for info in layout.categories.values()
+        if info.general_admission
+    )
+    return SeatCounts(
+        capacity=layout.seat_count - blocked + ga_capacity,
+        available=(layout.seat_count - unavailable)
+        + sum(snapshot.general_admission.values()),
+        seats_held=max(0, unavailable - blocked - sold_seats),
+        holds_active=hold_count_get(event_id=event.pk),
+    )
+
+
 def event_live_get(*, event: Event) -> LiveRoom:
     """The control-room numbers of `event` (the caller checked the viewer may
     see it).
@@ -92,23 +130,8 @@ def event_live_get(*, event: Event) -> LiveRoom:
             status.max_active,
         )
 
-    capacity = available = holds = 0
-    if SeatMap.objects.filter(event=event).exists():
-        layout = seat_layout_get(event_id=event.pk)
-        snapshot = availability_snapshot(event_id=event.pk)
-        unavailable = int.from_bytes(snapshot.unavailable, "big").bit_count()
-        blocked = Seat.objects.filter(event=event, blocked=True).count()
-        sold_seats = len(sold_seat_ids(event_id=event.pk))
-        holds = max(0, unavailable - blocked - sold_seats)
-        ga_capacity = sum(
-            info.capacity or 0
-            for info in layout.categories.values()
-            if info.general_admission
-        )
-        capacity = layout.seat_count - blocked + ga_capacity
-        available = (layout.seat_count - unavailable) + sum(
-            snapshot.general_admission.values()
-        )
+    seats = event_seat_counts_get(event=event)
+    capacity, available, holds = seats.capacity, seats.available, seats.seats_held
 
     sales = event_sales_get(event=event)
     per_minute = measured if measured else float(rate)
@@ -146,3 +169,28 @@ def event_live_get(*, event: Event) -> LiveRoom:
         sellout_eta_seconds=sellout,
         server_time=datetime.now(tz=UTC),
     )
+
+
+def seat_gauges_collect() -> list[GaugeSample]:
+    """Gauges for /metrics and New Relic (docs/observability.md): per event on
+    sale (published, not yet started), its capacity, seats and places sold
+    (paid order lines in MySQL: the oversell detector compares the two), seats
+    held and live holds; and orders by state across all events."""
+    samples: list[GaugeSample] = []
+    now = datetime.now(tz=UTC)
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, onsale_at__lte=now, starts_at__gte=now
+    ).order_by("pk")[:50]
+    for event in events:
+        seats = event_seat_counts_get(event=event)
+        sold = event_sales_get(event=event).tickets_sold
+        labels = {"event_id": event.pk}
+        samples += [
+            GaugeSample("onsale_event_capacity", seats.capacity, labels),
+            GaugeSample("onsale_event_seats_sold", sold, labels),
+            GaugeSample("onsale_seats_held", seats.seats_held, labels),
+            GaugeSample("onsale_holds_active", seats.holds_active, labels),
+        ]
+    for state, count in order_counts_by_state().items():
+        samples.append(GaugeSample("onsale_orders", count, {"state": state}))
+    return samples

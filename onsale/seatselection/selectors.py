@@ -705,3 +705,9 @@ def availability_change_stream(
         yield StreamItem(kind="bye", data={"reconnect": True})
     finally:
         pubsub.close()
+
+
+def hold_count_get(*, event_id: int) -> int:
+    """How many holds of the event are alive (expired ones are purged by every
+    hold, release and snapshot, and by the beat sweep)."""
+    return int(redis_client().hlen(seat_key(event_id, "holds")))
