@@ -65,3 +65,15 @@ def test_demo_load_is_idempotent() -> None:
     assert User.objects.filter(email__endswith="@demo.onsale.test").count() == 3
     organizer = User.objects.get(email="organizer@demo.onsale.test")
     assert organizer.organization is not None
+    # One published demo event: 5,000 seats in three categories, on sale soon.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onsale.seatselection.models import Event, PriceCategory, Seat
+
+    event = Event.objects.get(name="Demo Arena Night")
+    assert event.status == Event.Status.PUBLISHED
+    assert Seat.objects.filter(event=event).count() == 5000
+    assert PriceCategory.objects.filter(event=event).count() == 3
+    assert timezone.now() < event.onsale_at < timezone.now() + timedelta(minutes=6)

@@ -12,19 +12,12 @@ from onsale.usermgmt.models import User
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - published demo logins
 DEMO_ORGANIZATION = "Demo Promotions"
 DEMO_EVENT = "Demo Arena Night"
-# Four stands around a standing floor: 2,000 seats in three price levels.
+# Four stands of 50 rows x 25 seats: 5,000 seats in three price levels.
 DEMO_SEATMAP = {
     "categories": [
         {"code": "P1", "name": "Front", "price": "89.00", "color": "#a4161a"},
         {"code": "P2", "name": "Middle", "price": "59.00", "color": "#0b5cad"},
         {"code": "P3", "name": "Upper", "price": "39.00", "color": "#1f7a36"},
-        {
-            "code": "FLOOR",
-            "name": "Floor (standing)",
-            "price": "49.00",
-            "general_admission": True,
-            "capacity": 1500,
-        },
     ],
     "generate": [
         {
@@ -41,10 +34,13 @@ DEMO_SEATMAP = {
             ("East", 56, 0),
             ("South", 84, 0),
         )
-        for code, first, rows in (("P1", 1, 5), ("P2", 6, 8), ("P3", 14, 7))
+        for code, first, rows in (("P1", 1, 10), ("P2", 11, 20), ("P3", 31, 20))
     ],
 }
-DEMO_SEATMAP_SEATS = 4 * 20 * 25
+DEMO_SEATMAP_SEATS = 4 * 50 * 25
+# The on-sale starts a few minutes after the demo loads, so a newcomer sees
+# the pre-queue, its countdown and the draw before admission begins.
+DEMO_ONSALE_DELAY_MINUTES = 5
 
 
 class Command(BaseCommand):
@@ -83,7 +79,9 @@ class Command(BaseCommand):
 
         if Event.objects.filter(name=DEMO_EVENT).exists():
             return
-        onsale_at = timezone.now().replace(second=0, microsecond=0)
+        onsale_at = timezone.now().replace(second=0, microsecond=0) + timedelta(
+            minutes=DEMO_ONSALE_DELAY_MINUTES
+        )
         # A map can only be loaded before the on-sale starts: load it into a
         # draft, then publish (one transaction: all or nothing).
         with transaction.atomic():
