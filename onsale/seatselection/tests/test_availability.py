@@ -141,6 +141,8 @@ def test_the_seat_page_renders_for_a_signed_in_fan(client, fan, seated_event):
     assert f"/api/v1/events/{seated_event.pk}/seats/stream" in html
     assert "seatselection/seats.js" in html
     assert "csrftoken" in response.cookies
+    # Once a hold is made the page links on to checkout (seats.js sets the href).
+    assert 'id="seats-checkout"' in html
 
 
 @pytest.mark.django_db

@@ -543,6 +543,9 @@
       list.appendChild(item);
     });
     $("seats-held-total").textContent = "Total " + money(doc.total);
+    // The checkout page (checkout app) reads the access token from the same
+    // sessionStorage entry this page uses.
+    $("seats-checkout").href = "/checkout/" + data.eventId + "/" + doc.hold_id + "/";
     $("seats-held").hidden = false;
     tick();
   }
