@@ -1164,9 +1164,9 @@ def _hold_result(
 
 
 def _max_seats_per_fan(event_id: int) -> int:
-    from onsale.waitingroom.selectors import waitingroom_config_get
+    from onsale.waitingroom.selectors import max_seats_per_fan_get
 
-    return int(waitingroom_config_get(event_id=event_id).max_seats_per_fan)
+    return max_seats_per_fan_get(event_id=event_id)
 
 
 def hold_create(

@@ -333,6 +333,11 @@ def config_put_run(
     return bool(int(written))
 
 
+def live_config_field(*, event_id: int, name: str) -> str | None:
+    value = redis_client().hget(waitingroom_key(event_id, "cfg"), name)
+    return None if value is None else str(value)
+
+
 def live_config_fields(*, event_id: int) -> dict[str, str]:
     return dict(redis_client().hgetall(waitingroom_key(event_id, "cfg")))
 

@@ -34,6 +34,17 @@ def waitingroom_config_get(*, event_id: int) -> WaitingRoomConfig:
     return waitingroom_config_ensure(event_id=event_id)
 
 
+def max_seats_per_fan_get(*, event_id: int) -> int:
+    """The event's per-fan seat limit, read from the live copy in Redis (the
+    one the admission scripts use; every change is pushed there), so a hold
+    costs no MySQL read. When Redis lost the live copy, MySQL answers (the next
+    join or status read puts the copy back)."""
+    live = scripts.live_config_field(event_id=event_id, name="max_seats")
+    if live is None:
+        return int(waitingroom_config_get(event_id=event_id).max_seats_per_fan)
+    return int(live)
+
+
 @dataclass(frozen=True)
 class PrequeueDraw:
     size: int
