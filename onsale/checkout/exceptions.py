@@ -5,6 +5,7 @@ from onsale.platform.exceptions import (
     Forbidden,
     InvalidInput,
     NotAuthenticated,
+    Unavailable,
 )
 
 
@@ -54,3 +55,11 @@ class WebhookSignatureRejected(Forbidden):
 class WebhookMalformed(InvalidInput):
     code = "webhook_malformed"
     message = "The webhook body is not a valid event."
+
+
+class WebhookProviderUnavailable(Unavailable):
+    code = "webhook_provider_unavailable"
+    message = (
+        "The payment provider could not be asked about this event; "
+        "deliver it again later."
+    )

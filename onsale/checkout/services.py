@@ -40,6 +40,7 @@ from onsale.checkout import inventory
 from onsale.checkout.exceptions import (
     CheckoutHoldEmpty,
     WebhookMalformed,
+    WebhookProviderUnavailable,
     WebhookSignatureRejected,
 )
 from onsale.checkout.idempotency import idempotency_order_attach
@@ -276,16 +277,20 @@ def payment_webhook_receive(*, payload: bytes, headers: Mapping[str, str]) -> bo
         return False
     try:
         _webhook_handle(event_type=event.type, data=dict(event.data))
-    except BaseException:
+    except BaseException as exc:
         WebhookReceipt.objects.filter(pk=receipt.pk).delete()
+        if isinstance(exc, PaymentTransientError):
+            raise WebhookProviderUnavailable() from exc
         raise
     return True
 
 
+_CHARGE_EVENTS = ("charge.succeeded", "charge.failed", "charge.refunded")
+
+
 def _webhook_handle(*, event_type: str, data: dict[str, Any]) -> None:
-    order_id = _order_id_from_key(data.get("idempotency_key"))
     try:
-        charge = Charge(
+        reported = Charge(
             id=str(data["charge_id"]),
             idempotency_key=str(data.get("idempotency_key", "")),
             amount=Decimal(str(data["amount"])),
@@ -296,19 +301,47 @@ def _webhook_handle(*, event_type: str, data: dict[str, Any]) -> None:
         )
     except (KeyError, ArithmeticError, ValueError):
         raise WebhookMalformed() from None
-    if event_type == "charge.succeeded" and order_id is not None:
-        if Order.objects.filter(pk=order_id).exists():
-            order_services.order_mark_paid(order_id=order_id, charge=charge)
-    elif event_type == "charge.failed" and order_id is not None:
-        if Order.objects.filter(pk=order_id, state=Order.State.PENDING).exists():
-            order_services.order_fail(
-                order_id=order_id, reason=charge.failure_code or "card_declined"
-            )
-    elif event_type == "charge.refunded":
+    if event_type not in _CHARGE_EVENTS:
+        logger.info("webhook ignored", extra={"event_type": event_type})
+        return
+    # Deliveries come late, twice and out of order: a dashboard refund's event
+    # can arrive before the event of the charge it refunds. So the event only
+    # says which charge to look at; what is done follows the charge as the
+    # provider has it now. (A PaymentTransientError here fails the delivery and
+    # the provider sends it again.)
+    charge = reported
+    if reported.idempotency_key:
+        charge = (
+            payment_gateway().charge_find(idempotency_key=reported.idempotency_key)
+            or reported
+        )
+    _order_settle_from_charge(charge)
+    if charge.succeeded and charge.amount_refunded > 0:
         order_services.order_refunded_by_provider(
             charge_id=charge.id,
             amount_refunded=charge.amount_refunded,
             amount=charge.amount,
         )
-    else:
-        logger.info("webhook ignored", extra={"event_type": event_type})
+
+
+def _order_settle_from_charge(charge: Charge) -> None:
+    """Bring the order a charge was made for in line with the charge: a
+    pending order is paid by a live charge and failed by a failed or fully
+    refunded one; a closed order's charge is refunded."""
+    order_id = _order_id_from_key(charge.idempotency_key)
+    if order_id is None:
+        return
+    state = Order.objects.filter(pk=order_id).values_list("state", flat=True).first()
+    if state == Order.State.PENDING:
+        if charge.succeeded and not charge.fully_refunded:
+            order_services.order_mark_paid(order_id=order_id, charge=charge)
+        elif charge.succeeded:
+            # Refunded at the provider before we learnt it had succeeded:
+            # the fan has the money back, so the seats go back on sale.
+            order_services.order_fail(order_id=order_id, reason="refunded_by_provider")
+        else:
+            order_services.order_fail(
+                order_id=order_id, reason=charge.failure_code or "card_declined"
+            )
+    elif state in order_services.CLOSED_STATES and charge.succeeded:
+        order_services.order_refund_ensure_or_retry(order_id=order_id)

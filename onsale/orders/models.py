@@ -68,6 +68,9 @@ class Order(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     tickets_issued_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending the email claims it until then; a worker killed
+    # mid-send leaves the claim to run out, and the sweep sends it again.
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes: ClassVar = [

@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -370,12 +371,25 @@ def order_pdf_store(*, order_id: int) -> str:
 def order_email_send(*, order_id: int, site_url: str = "") -> bool:
     """Email the buyer their tickets (codes, a link to the order page with the
     QR codes and the PDF, and the PDF attached when
-    settings.ORDERS_EMAIL_ATTACH_PDF) through Django's email backend. Sent at most once per order: the send is
-    claimed by a conditional UPDATE of `emailed_at`; a failed send releases
-    the claim and raises, so the task retries. True if this call sent it."""
-    claimed = Order.objects.filter(
-        pk=order_id, state=Order.State.PAID, emailed_at__isnull=True
-    ).update(emailed_at=timezone.now())
+    settings.ORDERS_EMAIL_ATTACH_PDF) through Django's email backend. True if
+    this call sent it.
+
+    Sent once per order, and never lost: the send is claimed for
+    settings.ORDERS_EMAIL_CLAIM_SECONDS by a conditional UPDATE, and
+    `emailed_at` is set only once the mail server took the message. A failed
+    send releases the claim and raises (the task retries); a worker killed
+    mid-send leaves the claim to run out, after which the fulfilment sweep
+    sends it again. Only a worker killed between the server's acceptance and
+    the UPDATE that follows can make a second email."""
+    now = timezone.now()
+    claimed_until = now + timedelta(seconds=settings.ORDERS_EMAIL_CLAIM_SECONDS)
+    claimed = (
+        Order.objects.filter(
+            pk=order_id, state=Order.State.PAID, emailed_at__isnull=True
+        )
+        .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now))
+        .update(email_claimed_until=claimed_until)
+    )
     if claimed != 1:
         return False
     try:
@@ -402,8 +416,11 @@ def order_email_send(*, order_id: int, site_url: str = "") -> bool:
                 )
         message.send()
     except Exception:
-        Order.objects.filter(pk=order_id).update(emailed_at=None)
+        Order.objects.filter(pk=order_id).update(email_claimed_until=None)
         raise
+    Order.objects.filter(pk=order_id).update(
+        emailed_at=timezone.now(), email_claimed_until=None
+    )
     return True
 
 
@@ -411,8 +428,6 @@ def orders_unfulfilled_ids(*, older_than_seconds: int, limit: int = 500) -> list
     """Paid orders whose fulfilment (tickets or email) has not finished
     `older_than_seconds` after payment: their task was lost (a broker outage
     at enqueue time) or exhausted its retries."""
-    from django.db.models import Q
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         Order.objects.filter(state=Order.State.PAID, paid_at__lte=cutoff)

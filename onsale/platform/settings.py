@@ -265,6 +265,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may stay silent before the send fails (and the
+# task retries); without it a hung mail server holds a worker for good.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onsale <tickets@onsale.invalid>")
 
 # --- Internationalisation ---------------------------------------------------
@@ -478,6 +481,10 @@ elif ONSALE_STATIC_MANIFEST:
 # false: the email links to the order page and the PDF is rendered on its
 # first download, which keeps PDF work off the hot path of a big on-sale.
 ORDERS_EMAIL_ATTACH_PDF = env_bool("ORDERS_EMAIL_ATTACH_PDF", True)
+# How long a worker owns an order's email while sending it. A worker killed
+# mid-send leaves the claim to run out; then the fulfilment sweep sends the
+# email again. Longer than EMAIL_TIMEOUT, so a slow send is never doubled.
+ORDERS_EMAIL_CLAIM_SECONDS = env_int("ORDERS_EMAIL_CLAIM_SECONDS", 300)
 
 # --- Reliability: MySQL read/write timeouts (docs/reliability.md) -------------
 # A MySQL that stops answering fails the query (OperationalError -> 503 with

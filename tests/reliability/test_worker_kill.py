@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -78,7 +80,7 @@ def _workers_of_this_run(prefix: str) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_inside_ticket_issue_leaves_one_charge_and_one_set_of_tickets(
-    worker_start: Callable[[], subprocess.Popen[bytes]],
+    worker_start: Callable[..., subprocess.Popen[bytes]],
     settings: Any,
     tmp_path: Path,
 ) -> None:
@@ -152,4 +154,103 @@ def test_a_worker_killed_inside_ticket_issue_leaves_one_charge_and_one_set_of_ti
         f"[drill] worker SIGKILLed in ticket issue (mysql thread {thread_id}):"
         f" 1 order, {len(seats)} seats, charges 1, tickets {tickets.count()},"
         f" emails 1, ledger mismatches 0, {time.monotonic() - started:.1f} s"
+    )
+
+
+class SilentMailServer:
+    """A TCP listener on 127.0.0.1 that accepts SMTP connections and never
+    answers: a mail server that hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(client)
+
+    def close(self) -> None:
+        for client in self.accepted:
+            client.close()
+        self.sock.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_sending_the_email_leaves_one_email_and_no_double(
+    worker_start: Callable[..., subprocess.Popen[bytes]],
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    settings.FAKE_PAYMENTS_LATENCY_MS = 0
+    settings.FAKE_PAYMENTS_FAULT_RATE = 0.0
+    started = time.monotonic()
+    mail_server = SilentMailServer()
+
+    # given a paid order whose fulfilment waits in the broker
+    event = helpers.seated_event()
+    shopper = helpers.Shopper(event)
+    seats = helpers.seat_ids(event)[:3]
+    response = shopper.checkout(shopper.hold(seats).hold_id)
+    assert response.status_code == 201, response.content
+    order_id = response.json()["id"]
+
+    # when a worker issues the tickets, stores the PDF, and is SIGKILLed while
+    # its mail server hangs in the middle of the send
+    first = worker_start(
+        {
+            "ONSALE_WORKER_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "ONSALE_WORKER_EMAIL_PORT": str(mail_server.port),
+        }
+    )
+    wait_for(lambda: mail_server.accepted, timeout=60)
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(timeout=10) == -signal.SIGKILL
+    mail_server.close()
+    order = Order.objects.get(pk=order_id)
+    assert Ticket.objects.filter(order_id=order_id).count() == 3
+    assert order.pdf
+    assert order.emailed_at is None
+    assert order.email_claimed_until is not None
+    assert order.email_claimed_until > timezone.now()
+
+    # the sweep finds the email unsent, but a worker does not send it while
+    # the dead worker's claim runs: a send that was only slow is never doubled
+    second = worker_start()
+    Order.objects.filter(pk=order_id).update(
+        paid_at=timezone.now() - timedelta(seconds=61)
+    )
+    orders_fulfil_sweep.delay()
+    time.sleep(3)
+    mails = tmp_path / "mail"
+    assert list(mails.iterdir()) == []
+    assert Order.objects.get(pk=order_id).emailed_at is None
+
+    # once the claim has run out, the next sweep sends it: exactly one email
+    Order.objects.filter(pk=order_id).update(
+        email_claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    orders_fulfil_sweep.delay()
+    order = wait_for(
+        lambda: Order.objects.filter(pk=order_id, emailed_at__isnull=False).first()
+    )
+    time.sleep(1)
+    assert len(list(mails.iterdir())) == 1
+    assert order.email_claimed_until is None
+    assert Ticket.objects.filter(order_id=order_id).count() == 3
+    assert FakeProviderCharge.objects.count() == 1
+    assert fake_ledger_reconcile() == []
+
+    second.terminate()
+    second.wait(timeout=30)
+    print(
+        f"[drill] worker SIGKILLed mid-email (mail server hung): 1 order,"
+        f" tickets 3, charges 1, emails 1, ledger mismatches 0,"
+        f" {time.monotonic() - started:.1f} s"
     )

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from onsale.checkout.models import FakeProviderCharge, FakeProviderEvent, WebhookReceipt
-from onsale.checkout.payments import PaymentTransientError, payment_gateway
+from onsale.checkout.payments import (
+    PaymentDeclined,
+    PaymentSource,
+    PaymentTransientError,
+    payment_gateway,
+    payment_gateway_override,
+)
+from onsale.checkout.payments.fake import DECLINE_CARD, SUCCESS_CARD
 from onsale.checkout.payments.webhooks import webhook_signature
+from onsale.checkout.selectors import fake_ledger_reconcile
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -181,3 +192,128 @@ def test_a_malformed_but_signed_body_is_422(event, settings):
     )
     assert_error(response, 422, "webhook_malformed")
     assert WebhookReceipt.objects.count() == 0
+
+
+# --- deliveries late, twice and out of order ------------------------------------
+
+
+def _order_charged_unheard(event, *, card: str = SUCCESS_CARD) -> Order:
+    """A pending order whose charge the provider made (or declined) but whose
+    answer never reached checkout: only the webhooks will tell."""
+    from onsale.checkout import services
+
+    shopper = Shopper(event)
+    taken = 2 * Order.objects.count()  # two fresh seats per order
+    hold = shopper.hold(seat_ids(event)[taken : taken + 2])
+    order = services.checkout_order_place(
+        user=shopper.user,
+        event_id=event.pk,
+        hold_id=hold.hold_id,
+        session_id=shopper.grant.claims.session_id,
+        buyer=services.Buyer(name="A", email="a@example.test"),
+        payment_token=f"tok_{card}",
+    )
+    with contextlib.suppress(PaymentDeclined):
+        payment_gateway().charge(
+            idempotency_key=order.payment_key,
+            amount=order.total,
+            currency=order.currency,
+            source=PaymentSource(token=order.payment_token),
+        )
+    assert Order.objects.get(pk=order.pk).state == "pending"
+    return order
+
+
+def test_a_refund_delivered_before_its_charge_never_pays_the_order(event):
+    # given a charge the provider made, then refunded from its dashboard,
+    # neither of which checkout has heard of
+    order = _order_charged_unheard(event)
+    charge = FakeProviderCharge.objects.get(idempotency_key=order.payment_key)
+    payment_gateway().refund_from_dashboard(charge_id=charge.id)
+    succeeded = FakeProviderEvent.objects.get(type="charge.succeeded").id
+    refunded = FakeProviderEvent.objects.get(type="charge.refunded").id
+
+    # when the refund's webhook arrives first, then the charge's, then both again
+    answers = [
+        deliver(refunded),
+        deliver(succeeded),
+        deliver(succeeded),
+        deliver(refunded),
+    ]
+
+    # then the order was never paid: the fan has the money back and the seats
+    # are on sale again; provider ledger and orders agree
+    assert [answer.json()["duplicate"] for answer in answers] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    order.refresh_from_db()
+    assert (order.state, order.failure_reason) == ("failed", "refunded_by_provider")
+    assert order.tickets.count() == 0
+    assert SeatSale.objects.count() == 0
+    assert not any(seat_unavailable(event, line.seat_id) for line in order.lines.all())
+    assert fake_ledger_reconcile() == []
+
+
+def test_webhooks_shuffled_and_duplicated_reconcile_with_zero_mismatches(event):
+    # given 12 orders whose outcome only the webhooks carry: paid, declined,
+    # and paid then refunded in the provider's dashboard
+    rng = random.Random(20261121)
+    paid, declined, refunded = [], [], []
+    for number in range(12):
+        if number % 3 == 1:
+            declined.append(_order_charged_unheard(event, card=DECLINE_CARD))
+            continue
+        order = _order_charged_unheard(event)
+        if number % 3 == 2:
+            charge = FakeProviderCharge.objects.get(idempotency_key=order.payment_key)
+            payment_gateway().refund_from_dashboard(charge_id=charge.id)
+            refunded.append(order)
+        else:
+            paid.append(order)
+    deliveries = list(FakeProviderEvent.objects.values_list("id", flat=True)) * 2
+    rng.shuffle(deliveries)
+
+    # when every event is delivered twice, in a random order
+    fresh = [deliver(event_id).json()["duplicate"] is False for event_id in deliveries]
+
+    # then each event was acted on once, and the ledger matches the orders
+    assert sum(fresh) == len(deliveries) // 2
+    states = dict(Order.objects.values_list("pk", "state"))
+    assert {states[order.pk] for order in paid} == {"paid"}
+    assert {states[order.pk] for order in declined} == {"failed"}
+    assert {states[order.pk] for order in refunded} == {"failed"}
+    assert all(Order.objects.get(pk=order.pk).tickets.count() == 2 for order in paid)
+    assert SeatSale.objects.count() == 2 * len(paid)
+    assert fake_ledger_reconcile() == []
+
+
+def test_a_provider_outage_while_handling_fails_the_delivery_for_a_retry(event):
+    # given a charge the provider made that checkout has not heard of
+    order = _order_charged_unheard(event)
+    succeeded = FakeProviderEvent.objects.get(type="charge.succeeded").id
+    gateway = payment_gateway()
+
+    class Unreachable(type(gateway)):  # type: ignore[misc]
+        def charge_find(self, *, idempotency_key: str):
+            raise PaymentTransientError("provider unreachable")
+
+    # when its webhook arrives while the provider cannot be asked about it
+    payment_gateway_override(
+        Unreachable(webhook_secret=django_settings.PAYMENT_WEBHOOK_SECRET)
+    )
+    try:
+        failed = deliver(succeeded)
+    finally:
+        payment_gateway_override(None)
+
+    # then the delivery fails with a 503 and nothing is recorded, so the
+    # provider's redelivery is handled in full
+    assert_error(failed, 503, "webhook_provider_unavailable")
+    assert WebhookReceipt.objects.count() == 0
+    assert Order.objects.get(pk=order.pk).state == "pending"
+    assert deliver(succeeded).json() == {"received": True, "duplicate": False}
+    assert Order.objects.get(pk=order.pk).state == "paid"
+    assert fake_ledger_reconcile() == []

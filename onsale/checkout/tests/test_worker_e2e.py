@@ -53,11 +53,12 @@ def _reset_broker_connections() -> None:
 
 
 @pytest.fixture
-def worker_start(settings: Any, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+def worker_start(settings: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Starts `celery worker` subprocesses on the test database, Redis prefix
     and a broker key prefix of their own (this process publishes there from
     now on); each call starts one, waits until it is ready and returns its
-    `subprocess.Popen`. Emails go to `tmp_path / "mail"`. Workers still
+    `subprocess.Popen`; `extra_env` adds to its environment. Emails go to
+    `tmp_path / "mail"`. Workers still
     running at the end are stopped."""
     prefix = django_settings.REDIS_KEY_PREFIX + "broker:"
     emails, media = tmp_path / "mail", tmp_path / "media"
@@ -76,7 +77,7 @@ def worker_start(settings: Any, tmp_path: Path) -> Iterator[Callable[[], Any]]:
     }
     started: list[tuple[subprocess.Popen[bytes], Any]] = []
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log_path = tmp_path / f"worker-{len(started)}.log"
         log = log_path.open("w")
         process = subprocess.Popen(
@@ -97,7 +98,7 @@ def worker_start(settings: Any, tmp_path: Path) -> Iterator[Callable[[], Any]]:
                 "INFO",
             ],
             cwd=ROOT,
-            env=env,
+            env={**env, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

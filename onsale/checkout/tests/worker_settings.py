@@ -11,6 +11,11 @@ from onsale.platform.settings_test import DATABASES
 
 DATABASES["default"]["NAME"] = os.environ["ONSALE_WORKER_DATABASE_NAME"]
 CELERY_TASK_ALWAYS_EAGER = False
-EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+# A drill may point a worker at a mail server of its own instead (SMTP).
+EMAIL_BACKEND = os.environ.get(
+    "ONSALE_WORKER_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_HOST = "127.0.0.1"
+EMAIL_PORT = int(os.environ.get("ONSALE_WORKER_EMAIL_PORT", "25"))
 EMAIL_FILE_PATH = os.environ["ONSALE_WORKER_EMAIL_DIR"]
 MEDIA_ROOT = os.environ["ONSALE_WORKER_MEDIA_ROOT"]
