@@ -27,6 +27,13 @@ call in Python (Django, redis-py, MySQLdb) on the same CPUs as Redis and
 MariaDB, and the loopback network hides how long the classic design keeps
 rows locked across its round trips. Read the ratio with that in mind.
 
+So the run also reports what each side costs the one store that every web
+pod shares: the CPU time the Redis server and the MariaDB server spent per
+attempt (read from /proc for local servers), and from it how many holds one
+core of that store can serve. The web tier scales out by adding pods; the
+seat store of an event does not, so that is the ratio that sets the ceiling
+of an on-sale.
+
 Run (MariaDB at 127.0.0.1:3306 root, Redis at 127.0.0.1:6379, as for tests):
 
     .venv/bin/python loadtests/bench_holds.py [--attempts 10000] [--clients 64]
@@ -172,6 +179,59 @@ class Result:
                     doubles += 1
                 latest_end = max(latest_end, end)
         return doubles
+
+
+def _server_pids(names: tuple[str, ...], port: int) -> list[int]:
+    """Pids of local server processes called one of `names` (the Redis on
+    `port`, or MariaDB) as /proc shows them; empty when the server is
+    elsewhere."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if comm in names and (comm != "redis-server" or f":{port}" in cmdline):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes (all their threads) so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class StoreCpu:
+    """CPU the local Redis and MariaDB servers spend while a side runs."""
+
+    def __init__(self) -> None:
+        from urllib.parse import urlparse
+
+        port = urlparse(settings.REDIS_URL).port or 6379
+        self.pids = {
+            "redis": _server_pids(("redis-server",), port),
+            "mysql": _server_pids(("mariadbd", "mysqld"), 3306),
+        }
+        self.started: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.started = {name: _cpu_seconds(pids) for name, pids in self.pids.items()}
+
+    def spent(self) -> dict[str, float | None]:
+        return {
+            name: (_cpu_seconds(pids) - self.started[name]) if pids else None
+            for name, pids in self.pids.items()
+        }
 
 
 HoldFn = Callable[[int, Attempt], Any]  # returns a token, or None if refused
@@ -470,10 +530,15 @@ def scenario(
         f"{'p50 ms':>8} {'p99 ms':>8} {'double':>7} consistent"
     )
     event = event_create(options.seats)
+    store = StoreCpu()
+    store.start()
     lua, lua_held = lua_side(plan, options.clients, options.processes, event)
+    lua_store = store.spent()
     report(lua, lua_held)
     baseline_reset()
+    store.start()
     mysql, mysql_held = mysql_side(plan, options.clients, options.processes)
+    mysql_store = store.spent()
     report(mysql, mysql_held)
     ratio = lua.rate / mysql.rate if mysql.rate else float("inf")
     print(
@@ -481,6 +546,19 @@ def scenario(
         f"{'met' if ratio >= 10 else 'NOT met'}); double holds: "
         f"{lua.double_holds} (Lua), {mysql.double_holds} (MySQL)"
     )
+    redis_cpu, mysql_cpu = lua_store["redis"], mysql_store["mysql"]
+    if redis_cpu and mysql_cpu:
+        lua_us = redis_cpu / lua.attempts * 1e6
+        mysql_us = mysql_cpu / mysql.attempts * 1e6
+        print(
+            f"seat store CPU per attempt: Redis {lua_us:,.0f} us (onsale), "
+            f"MariaDB {mysql_us:,.0f} us (baseline); holds one store core serves: "
+            f"{1e6 / lua_us:,.0f}/s vs {1e6 / mysql_us:,.0f}/s = "
+            f"{mysql_us / lua_us:.1f}x (target >= 10x: "
+            f"{'met' if mysql_us / lua_us >= 10 else 'NOT met'})"
+        )
+    else:
+        print("seat store CPU: not measured (Redis or MariaDB is not on this machine)")
     failures = lua.double_holds + mysql.double_holds + lua.errors + mysql.errors
     failures += int(lua_held != lua.kept_seats) + int(mysql_held != mysql.kept_seats)
     if options.control:
