@@ -130,7 +130,11 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
         }
     )
-    _db["CONN_HEALTH_CHECKS"] = True
+    # A kept connection is pinged once per request before its first query, so
+    # a request never fails on a connection a DB failover killed. Off, that
+    # ping is saved (about 5 % of a join's CPU) and the first request on each
+    # stale connection answers 503 instead.
+    _db["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
     _db.setdefault("TEST", {}).update(
         {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     )

@@ -35,6 +35,12 @@ def waitingroom_key(event_id: int, name: str) -> str:
     return redis_key("wr", event_tag(event_id), name)
 
 
+def join_limit_key(event_id: int, ip: str) -> str:
+    """Counter of one client address's joins to this event in the current
+    window (join.lua counts and expires it)."""
+    return redis_key("wr", event_tag(event_id), "rl", ip)
+
+
 def place_bucket_key(event_id: int, user_id: int) -> str:
     """The hash holding `user_id`'s place (value 0 while in the undrawn pre-queue)."""
     return redis_key("wr", event_tag(event_id), "p", user_id % PLACE_BUCKETS)

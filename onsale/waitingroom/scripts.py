@@ -14,6 +14,7 @@ import redis
 from onsale.platform.redis import lua_script, redis_client
 from onsale.waitingroom.clock import script_now_arg
 from onsale.waitingroom.keys import (
+    join_limit_key,
     place_bucket_key,
     place_bucket_keys,
     rooms_key,
@@ -36,6 +37,7 @@ class ScriptOutcome(enum.IntEnum):
     CLOSED = -2
     NOT_OPEN = -3
     DRAW_DUE = -4
+    RATE_LIMITED = -7
     UNPUBLISHED = -8
     NO_CONFIG = -9
 
@@ -55,34 +57,60 @@ class JoinResult:
     number: int = 0  # 0: in the undrawn pre-queue
     joined_now: bool = False
     prequeue_opens_ms: int = 0
+    retry_after_ms: int = 0  # RATE_LIMITED: until the address's window ends
 
 
-def _join_keys(event_id: int, user_id: int) -> list[str]:
+@dataclass(frozen=True)
+class JoinLimit:
+    """The client address's join limit, counted by the join script itself."""
+
+    ip: str
+    per_window: int
+    window_seconds: int
+
+
+def _join_keys(event_id: int, user_id: int, ip: str) -> list[str]:
     return [
         waitingroom_key(event_id, "cfg"),
         waitingroom_key(event_id, "q"),
         place_bucket_key(event_id, user_id),
         waitingroom_key(event_id, "issued"),
+        join_limit_key(event_id, ip),
     ]
 
 
-def join_run(*, event_id: int, user_id: int) -> JoinResult:
-    """Join (idempotent): the place, or why not (closed, too early, draw due)."""
-    reply = _join(keys=_join_keys(event_id, user_id), args=[user_id, script_now_arg()])
+def join_run(
+    *, event_id: int, user_id: int, limit: JoinLimit, count: bool = True
+) -> JoinResult:
+    """Join (idempotent): the place, or why not (over the address's limit,
+    closed, too early, draw due). `count=False` for the retry of a call that
+    was already counted against the limit."""
+    reply = _join(
+        keys=_join_keys(event_id, user_id, limit.ip),
+        args=[
+            user_id,
+            script_now_arg(),
+            limit.per_window if count else "",
+            limit.window_seconds * 1000,
+        ],
+    )
     code = int(reply[0])
     if code == 1:
         return JoinResult(ScriptOutcome.OK, int(reply[1]), bool(int(reply[2])))
     if code == ScriptOutcome.NOT_OPEN:
         return JoinResult(ScriptOutcome.NOT_OPEN, prequeue_opens_ms=int(reply[1]))
+    if code == ScriptOutcome.RATE_LIMITED:
+        return JoinResult(ScriptOutcome.RATE_LIMITED, retry_after_ms=int(reply[1]))
     return JoinResult(ScriptOutcome(code))
 
 
 def join_queue_on(pipeline: Any, *, event_id: int, user_id: int) -> None:
-    """Queue a join on a redis-py pipeline (bulk loads: benchmarks, drills);
-    the caller reads the replies, shaped as in join.lua."""
+    """Queue a join on a redis-py pipeline (bulk loads: benchmarks, drills;
+    not counted against any address's limit); the caller reads the replies,
+    shaped as in join.lua."""
     _join(
-        keys=_join_keys(event_id, user_id),
-        args=[user_id, script_now_arg()],
+        keys=_join_keys(event_id, user_id, "bulk"),
+        args=[user_id, script_now_arg(), "", 0],
         client=pipeline,
     )
 

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from onsale.platform import telemetry
 from onsale.platform.audit import audit_record
-from onsale.platform.ratelimit import ratelimit_hit
 from onsale.seatselection import selectors as event_selectors
 from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
@@ -373,23 +372,28 @@ def queue_join(*, event_id: int, user_id: int, ip: str) -> QueuePlace:
 
     Before the on-sale the place is in the pre-queue (number None until the
     draw); from the on-sale, numbers are handed out first-come-first-served.
-    Joins are limited per client address (WAITINGROOM_JOIN_LIMIT_PER_IP per
-    WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS; JoinRateLimited with Retry-After).
+    Joins to an event are limited per client address
+    (WAITINGROOM_JOIN_LIMIT_PER_IP per WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS;
+    JoinRateLimited with Retry-After), counted by the join script in the same
+    round trip.
     A closed room (or cancelled event) raises QueueClosed, a room before its
     pre-queue opens QueueNotOpen, an unknown or unpublished event EventNotFound;
     on every failure nothing is written but the rate-limit count.
     """
     started = time.perf_counter()
-    limit = ratelimit_hit(
-        scope="wr-join",
-        identity=ip,
-        limit=settings.WAITINGROOM_JOIN_LIMIT_PER_IP,
+    limit = scripts.JoinLimit(
+        ip=ip,
+        per_window=settings.WAITINGROOM_JOIN_LIMIT_PER_IP,
         window_seconds=settings.WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS,
     )
-    if not limit.allowed:
-        raise exceptions.JoinRateLimited(retry_after=limit.retry_after_seconds)
-    for _ in range(_RETRIES):
-        result = scripts.join_run(event_id=event_id, user_id=user_id)
+    for attempt in range(_RETRIES):
+        result = scripts.join_run(
+            event_id=event_id, user_id=user_id, limit=limit, count=attempt == 0
+        )
+        if result.outcome == ScriptOutcome.RATE_LIMITED:
+            raise exceptions.JoinRateLimited(
+                retry_after=max(1, math.ceil(result.retry_after_ms / 1000))
+            )
         if result.outcome == ScriptOutcome.NO_CONFIG:
             _live_config_seed(event_id=event_id)
             continue

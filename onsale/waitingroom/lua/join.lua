@@ -2,11 +2,26 @@
 -- after the on-sale starts, unordered (value 0) in the pre-queue before it.
 -- KEYS[1] cfg   KEYS[2] q   KEYS[3] the user's place bucket
 -- KEYS[4] issue log (zset: first number issued in a second -> that second)
+-- KEYS[5] the client address's join counter for this event
 -- ARGV[1] user id   ARGV[2] now in ms, or '' for the Redis clock
+-- ARGV[3] joins allowed per address per window, or '' not to count this call
+--         (the retry of a call already counted)   ARGV[4] window in ms
 -- Returns {1, number (0 = in the undrawn pre-queue), newly joined 1|0}
---      or {-9} no live config, {-8} event not published (fans see no such
+--      or {-7, ms until the window ends} over the address's join limit,
+--         {-9} no live config, {-8} event not published (fans see no such
 --         event), {-2} closed, {-3, prequeue opens ms} not open yet,
 --         {-4} the pre-queue must be drawn first (call draw, then join again)
+-- The address's limit is counted here, in the same round trip as the join:
+-- every attempt counts, refused or not (a fixed window, as ratelimit.lua).
+if ARGV[3] ~= '' then
+  local hits = redis.call('INCR', KEYS[5])
+  local ttl = hits == 1 and -1 or redis.call('PTTL', KEYS[5])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[5], ARGV[4])
+    ttl = tonumber(ARGV[4])
+  end
+  if hits > tonumber(ARGV[3]) then return {-7, ttl} end
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
 local now
 if ARGV[2] ~= '' then
