@@ -137,6 +137,23 @@ def test_join_rate_limited_per_ip(make_room, settings):
 
 
 @pytest.mark.django_db
+def test_join_limit_is_per_event_and_counts_each_call_once(make_room, settings):
+    # given a limit of 2 joins per address and window, and two rooms
+    settings.WAITINGROOM_JOIN_LIMIT_PER_IP = 2
+    room, other = make_room(), make_room()
+    # when each join finds the live config gone (the script asks for it to be
+    # seeded from MySQL and runs again)
+    for user in (1, 2):
+        redis_client().delete(waitingroom_key(room.event_id, "cfg"))
+        assert _join(room.event_id, user, ip="203.0.113.9").number == user
+    # then each call counted once: the third is the one refused
+    with pytest.raises(exceptions.JoinRateLimited):
+        _join(room.event_id, 3, ip="203.0.113.9")
+    # and the same address still may join another event
+    assert _join(other.event_id, 3, ip="203.0.113.9").number == 1
+
+
+@pytest.mark.django_db
 def test_prequeue_draw_numbers_a_reproducible_permutation(make_room, t0):
     # given a pre-queue of 50 fans before the on-sale
     room = make_room(now_ms=t0, onsale_in=60)
