@@ -77,6 +77,22 @@ def _workers_of_this_run(prefix: str) -> list[int]:
     return pids
 
 
+def _paid_order_awaiting_fulfilment(settings: Any) -> tuple[int, list[int]]:
+    """A fan checks out 3 seats through the API with the fake provider (no
+    latency, no faults); the order is paid and its fulfilment task waits in
+    the broker. Returns the order id and the seats."""
+    settings.FAKE_PAYMENTS_LATENCY_MS = 0
+    settings.FAKE_PAYMENTS_FAULT_RATE = 0.0
+    event = helpers.seated_event()
+    shopper = helpers.Shopper(event)
+    seats = helpers.seat_ids(event)[:3]
+    response = shopper.checkout(shopper.hold(seats).hold_id)
+    assert response.status_code == 201, response.content
+    order_id = int(response.json()["id"])
+    assert Order.objects.get(pk=order_id).state == Order.State.PAID
+    return order_id, seats
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_inside_ticket_issue_leaves_one_charge_and_one_set_of_tickets(
@@ -84,20 +100,12 @@ def test_a_worker_killed_inside_ticket_issue_leaves_one_charge_and_one_set_of_ti
     settings: Any,
     tmp_path: Path,
 ) -> None:
-    settings.FAKE_PAYMENTS_LATENCY_MS = 0
-    settings.FAKE_PAYMENTS_FAULT_RATE = 0.0
     started = time.monotonic()
 
     # given a paid order whose fulfilment task waits in the broker (no worker
     # runs yet)
-    event = helpers.seated_event()
-    shopper = helpers.Shopper(event)
-    seats = helpers.seat_ids(event)[:3]
-    response = shopper.checkout(shopper.hold(seats).hold_id)
-    assert response.status_code == 201, response.content
-    order_id = response.json()["id"]
+    order_id, seats = _paid_order_awaiting_fulfilment(settings)
     order = Order.objects.get(pk=order_id)
-    assert order.state == Order.State.PAID
 
     # when a worker takes the task and is SIGKILLed while inside the ticket
     # transaction (blocked on the order row this test locks)
@@ -188,18 +196,11 @@ def test_a_worker_killed_while_sending_the_email_leaves_one_email_and_no_double(
     settings: Any,
     tmp_path: Path,
 ) -> None:
-    settings.FAKE_PAYMENTS_LATENCY_MS = 0
-    settings.FAKE_PAYMENTS_FAULT_RATE = 0.0
     started = time.monotonic()
     mail_server = SilentMailServer()
 
     # given a paid order whose fulfilment waits in the broker
-    event = helpers.seated_event()
-    shopper = helpers.Shopper(event)
-    seats = helpers.seat_ids(event)[:3]
-    response = shopper.checkout(shopper.hold(seats).hold_id)
-    assert response.status_code == 201, response.content
-    order_id = response.json()["id"]
+    order_id, _seats = _paid_order_awaiting_fulfilment(settings)
 
     # when a worker issues the tickets, stores the PDF, and is SIGKILLed while
     # its mail server hangs in the middle of the send
