@@ -18,8 +18,8 @@ wsgi_app = "onsale.platform.wsgi:application"
 # All interfaces: inside a pod the only way in is the pod IP.
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{_int('PORT', 8000)}")
 # Threads, not more processes: requests mostly wait on Redis and MySQL, and a
-# thread costs far less memory than a forked worker. The SSE seat stream also
-# holds one thread per open connection.
+# thread costs far less memory than a forked worker. (The SSE seat stream is
+# not served here but by the ASGI worker, WEB_ASGI at the end of this file.)
 worker_class = "gthread"
 workers = _int("WEB_CONCURRENCY", 2)
 threads = _int("WEB_THREADS", 8)
@@ -104,3 +104,16 @@ def on_exit(server: Any) -> None:
 
     if os.environ.get("ONSALE_PROMETHEUS_DIR_OWNED") == prometheus_directory:
         shutil.rmtree(prometheus_directory, ignore_errors=True)
+
+
+# --- The ASGI seat stream --------------------------------------------------------
+# WEB_ASGI=true (the seatstream service, the `stream` line of the Procfile):
+# the ASGI application under uvicorn's worker, one event loop per worker, so an
+# open server-sent event stream costs a coroutine, not a thread. `threads` does
+# not apply, and `timeout` is the worker's heartbeat, not a limit per request.
+# Recycling after N requests would cut every open stream of the worker at once,
+# so it is off unless GUNICORN_MAX_REQUESTS asks for it.
+if os.environ.get("WEB_ASGI", "").lower() in ("1", "true", "yes", "on"):
+    wsgi_app = "onsale.platform.asgi:application"
+    worker_class = "onsale.platform.asgi_worker.StreamWorker"
+    max_requests = _int("GUNICORN_MAX_REQUESTS", 0)

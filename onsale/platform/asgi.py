@@ -1,4 +1,6 @@
-"""ASGI entry point (for the server-sent event streams)."""
+"""ASGI entry point: the seat stream service runs it (gunicorn with
+WEB_ASGI=true, see gunicorn.conf.py and onsale/platform/asgi_worker.py), so an
+open server-sent event stream waits on the event loop instead of a thread."""
 
 import os
 

@@ -33,6 +33,7 @@ ONSALE_SERVICES = (
     "usermgmt",
     "waitingroom",
     "seatselection",
+    "seatstream",
     "checkout",
     "orders",
 )

@@ -22,6 +22,8 @@ SERVICE_URLCONFS: dict[str, list[str]] = {
     "usermgmt": ["onsale.usermgmt.urls"],
     "waitingroom": ["onsale.waitingroom.urls"],
     "seatselection": ["onsale.seatselection.urls"],
+    # The live seat stream (server-sent events), served under ASGI.
+    "seatstream": ["onsale.seatselection.stream_urls"],
     "checkout": ["onsale.checkout.urls"],
     "orders": ["onsale.orders.urls"],
 }

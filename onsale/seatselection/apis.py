@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBase,
-    JsonResponse,
-    StreamingHttpResponse,
 )
-from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -24,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.platform.exceptions import DomainError, InvalidInput, error_body
+from onsale.platform.exceptions import InvalidInput
 from onsale.seatselection import selectors, services
 from onsale.seatselection.models import Event
 from onsale.seatselection.selectors import Hold
@@ -342,59 +335,6 @@ class AvailabilityApi(APIView):
             f'"availability-{event_id}-{snapshot.generation}-{snapshot.version}"'
         )
         return response
-
-
-def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
-    lines = []
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines.append(f"event: {event}")
-    lines.append("data: " + json.dumps(data, separators=(",", ":")))
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def _sse_frames(event_id: int) -> Iterator[bytes]:
-    yield b"retry: 3000\n\n"
-    for item in selectors.availability_change_stream(
-        event_id=event_id,
-        max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
-        heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
-    ):
-        if item.kind == "heartbeat":
-            yield b": heartbeat\n\n"
-        elif item.kind == "change":
-            yield _sse("change", item.data, item.data.get("v"))
-        else:
-            yield _sse(item.kind, item.data)
-
-
-@require_GET
-def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
-    """Live availability changes as server-sent events, over Redis pub/sub.
-
-    A plain Django view, not DRF: it needs no authentication (availability is
-    public) and must not keep a database connection for the stream's life, so
-    the event is checked first and the connection closed before streaming.
-
-    Frames: `hello` (current version and generation), then `change` events
-    `{v, g, held?, freed?, sold?, ga?, refresh?, reload?}` with `id: v`, heartbeat
-    comments, and `bye` when the stream's time is up (the browser reconnects).
-    A client that finds a gap in `v`, another generation, or `refresh` loads the
-    snapshot (`.../seats/availability`); `reload` means the map itself changed.
-    """
-    try:
-        selectors.event_get_published(event_id=event_id)
-    except DomainError as exc:
-        return JsonResponse(error_body(exc.code, exc.message, exc.extra), status=404)
-    if not connection.in_atomic_block:
-        connection.close()
-    response = StreamingHttpResponse(
-        _sse_frames(event_id), content_type="text/event-stream"
-    )
-    response["Cache-Control"] = "no-cache"
-    # nginx must pass events through as they come, not buffer them.
-    response["X-Accel-Buffering"] = "no"
-    return response
 
 
 # --- Holds ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -705,6 +705,61 @@ def availability_change_stream(
         yield StreamItem(kind="bye", data={"reconnect": True})
     finally:
         pubsub.close()
+
+
+async def availability_change_stream_async(
+    *,
+    event_id: int,
+    max_seconds: float,
+    heartbeat_seconds: float,
+) -> AsyncIterator[StreamItem]:
+    """The items of `availability_change_stream`, for an event loop.
+
+    Listens through the process's one shared pub/sub connection
+    (`onsale.platform.pubsub`), so an open stream costs a queue, not a thread
+    nor a Redis connection. The same order: listening is confirmed before the
+    version is read. Ends early with `bye` when messages may have been missed
+    (the shared connection failed, or this client fell far behind): the client
+    reconnects and compares versions as after any gap. Leaving the iteration
+    early (the client went away) removes the listener.
+    """
+    from onsale.platform.pubsub import (
+        SubscriptionLost,
+        channel_listen,
+        redis_async_client,
+    )
+    from onsale.seatselection.keys import seat_changes_channel
+
+    async with channel_listen(seat_changes_channel(event_id)) as listener:
+        version, generation = await redis_async_client().mget(
+            seat_key(event_id, "version"), seat_key(event_id, "gen")
+        )
+        yield StreamItem(
+            kind="hello",
+            data={
+                "version": int(version or 0),
+                "generation": str(generation or ""),
+                "event_id": event_id,
+            },
+        )
+        started = time.monotonic()
+        deadline = started + max_seconds
+        next_heartbeat = started + heartbeat_seconds
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            wait = max(0.0, min(deadline - now, next_heartbeat - now))
+            try:
+                data = await listener.get(timeout=wait)
+            except SubscriptionLost:
+                break
+            if data is not None:
+                yield StreamItem(kind="change", data=json.loads(data))
+            if time.monotonic() >= next_heartbeat:
+                next_heartbeat = time.monotonic() + heartbeat_seconds
+                yield StreamItem(kind="heartbeat")
+        yield StreamItem(kind="bye", data={"reconnect": True})
 
 
 def hold_count_get(*, event_id: int) -> int:

@@ -22,11 +22,6 @@ urlpatterns = [
         name="api-availability",
     ),
     path(
-        "api/v1/events/<int:event_id>/seats/stream",
-        apis.seat_stream,
-        name="api-seat-stream",
-    ),
-    path(
         "api/v1/events/<int:event_id>/holds",
         apis.HoldCreateApi.as_view(),
         name="api-hold-create",

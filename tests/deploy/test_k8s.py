@@ -23,7 +23,14 @@ from tests.deploy.routes import service_routes
 # The Kubernetes version the manifests are validated against: the EKS version
 # cloudformation/eks.yaml creates (a test below keeps the two equal).
 KUBERNETES_VERSION = "1.31"
-WEB_SERVICES = ("usermgmt", "waitingroom", "seatselection", "checkout", "orders")
+WEB_SERVICES = (
+    "usermgmt",
+    "waitingroom",
+    "seatselection",
+    "seatstream",
+    "checkout",
+    "orders",
+)
 Manifest = dict[str, Any]
 
 
@@ -193,6 +200,20 @@ def test_web_services_listen_and_are_probed(rendered, overlay):
         # Graceful stop: the preStop pause plus gunicorn's drain fit the grace period.
         grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         assert container["lifecycle"]["preStop"]["sleep"]["seconds"] + 25 < grace
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_seat_stream_service_runs_asgi(rendered, overlay):
+    """The seat stream's pods run the ASGI application (open streams cost no
+    thread there); every other web service stays on gunicorn's threads."""
+    for name in WEB_SERVICES:
+        deployment = objects(rendered[overlay], "Deployment")[name]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        assert (env.get("WEB_ASGI") == "true") == (name == "seatstream"), name
+    ingress = objects(rendered[overlay], "Ingress")["onsale"]
+    assert ingress_backend(ingress, "/api/v1/events/7/seats/stream") == "seatstream"
+    assert ingress_backend(ingress, "/api/v1/events/7/seats") == "seatselection"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

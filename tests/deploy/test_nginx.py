@@ -106,6 +106,8 @@ class Stack:
     proxy: str
     access_log: Path
     static_root: Path
+    # The seat stream's own server (WEB_ASGI=true) and its output.
+    stream_log: Path
 
     def origin_hits(self, path: str) -> int:
         """Requests for `path` gunicorn itself served: its access log, one
@@ -166,7 +168,7 @@ def stack(django_db_setup: object, django_db_blocker: Any) -> Iterator[Stack]:
             f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 3306}/{db['NAME']}"
         )
-    app_port, proxy_port = free_port(), free_port()
+    app_port, proxy_port, stream_port = free_port(), free_port(), free_port()
     app_env = {
         "PATH": f"{Path(tool('python')).parent}:{os.environ['PATH']}",
         "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
@@ -197,10 +199,27 @@ def stack(django_db_setup: object, django_db_blocker: Any) -> Iterator[Stack]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    # The seat stream service: the same command as ASGI, as in Kubernetes.
+    stream_log = work / "stream.log"
+    with stream_log.open("wb") as log:
+        stream = subprocess.Popen(
+            ["sh", str(REPO / "docker" / "entrypoint.sh"), "web"],
+            env={
+                **app_env,
+                "GUNICORN_BIND": f"127.0.0.1:{stream_port}",
+                "GUNICORN_ACCESS_LOG": str(work / "stream-access.log"),
+                "WEB_ASGI": "true",
+                "ONSALE_SERVICE": "seatstream",
+                "WEB_CONCURRENCY": "1",
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     prefix = work / "nginx"
     render(
         prefix,
         ONSALE_UPSTREAM=f"127.0.0.1:{app_port}",
+        ONSALE_STREAM_UPSTREAM=f"127.0.0.1:{stream_port}",
         NGINX_LISTEN=f"127.0.0.1:{proxy_port}",
         # The test client plays the load balancer.
         NGINX_REAL_IP_FROM="127.0.0.1/32",
@@ -216,6 +235,7 @@ def stack(django_db_setup: object, django_db_blocker: Any) -> Iterator[Stack]:
         )
     try:
         wait_until_up(f"http://127.0.0.1:{app_port}/healthz", app, app_log)
+        wait_until_up(f"http://127.0.0.1:{stream_port}/healthz", stream, stream_log)
         wait_until_up(f"http://127.0.0.1:{proxy_port}/healthz", proxy, proxy_log)
         yield Stack(
             origin=f"http://127.0.0.1:{app_port}",
@@ -223,9 +243,11 @@ def stack(django_db_setup: object, django_db_blocker: Any) -> Iterator[Stack]:
             proxy=f"http://127.0.0.1:{proxy_port}",
             access_log=work / "origin-access.log",
             static_root=static_root,
+            stream_log=stream_log,
         )
     finally:
         stop(proxy)
+        stop(stream)
         stop(app)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -378,3 +400,65 @@ def test_the_image_healthcheck_asks_the_web_server(
         "PORT": str(free_port()),
     }
     assert run(healthcheck, env=worker).returncode == 0
+
+
+def test_the_seat_stream_goes_unbuffered_to_the_asgi_server(
+    stack: Stack, transactional_db: object
+):
+    """nginx sends the seat stream to the seat stream service, not gunicorn's
+    threads, and passes each event on as it comes (a buffered stream would
+    deliver nothing until it ended)."""
+    import http.client
+
+    from onsale.seatselection import selectors, services
+    from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
+    from onsale.seatselection.tests.factories import EventFactory
+    from onsale.seatselection.tests.helpers import hold
+
+    event = EventFactory()
+    services.seatmap_replace(event=event, data=SMALL_MAP)
+    selectors.availability_snapshot(event_id=event.pk)
+    path = f"/api/v1/events/{event.pk}/seats/stream"
+    host, port = stack.proxy.removeprefix("http://").split(":")
+    client = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        client.request("GET", path, headers={"Accept": "text/event-stream"})
+        response = client.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/event-stream"
+
+        def next_event() -> tuple[str, dict[str, Any]]:
+            fields: dict[str, str] = {}
+            while True:
+                line = response.readline().decode().rstrip("\n")
+                if not line and "event" in fields:
+                    return fields["event"], json.loads(fields["data"])
+                if ": " in line and not line.startswith(":"):
+                    name, value = line.split(": ", 1)
+                    fields[name] = value
+
+        kind, hello = next_event()
+        assert kind == "hello"
+        started = time.monotonic()
+        held = hold(event.pk, 1, "s1", seat_ids=seat_ids(event)[:1])
+        kind, change = next_event()
+        elapsed = time.monotonic() - started
+    finally:
+        client.close()
+
+    assert kind == "change"
+    assert change["v"] == held.version == hello["version"] + 1
+    assert elapsed < 5, elapsed
+    # The seat stream service wrote the request's log line; gunicorn's
+    # threaded server never saw it.
+    served_by_stream = [
+        json.loads(line)
+        for line in stack.stream_log.read_text().splitlines()
+        if line.startswith("{") and '"onsale.request"' in line
+    ]
+    assert [
+        (entry["path"], entry["service"])
+        for entry in served_by_stream
+        if entry["path"] != "/healthz"  # the fixture's wait for it to start
+    ] == [(path, "onsale-seatstream")]
+    assert stack.origin_hits(path) == 0

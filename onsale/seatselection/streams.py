@@ -1,0 +1,198 @@
+"""The live seat stream: availability changes as server-sent events.
+
+`GET /api/v1/events/{id}/seats/stream` is public, like the availability
+snapshot. In production it is its own service (`ONSALE_SERVICE=seatstream`):
+gunicorn with uvicorn's worker runs the ASGI application (onsale/platform/asgi.py),
+and an open stream is a coroutine waiting on a queue fed by the process's one
+Redis pub/sub connection, so one worker holds thousands of them and no web
+thread waits on a seat page.
+
+Under WSGI (`manage.py runserver`, the `web` process of `./bin/run`, Django's
+test client) the same view streams from the request's thread, as a plain
+iterator: it works, but each open seat page then holds one of the worker's
+threads, which is why the proxies route this URL to the ASGI service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
+from django.http import (
+    HttpRequest,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.views.decorators.http import require_GET
+from redis.exceptions import RedisError
+
+from onsale.platform.exceptions import DomainError, error_body
+from onsale.platform.pubsub import SubscriptionLost
+from onsale.seatselection import selectors
+from onsale.seatselection.selectors import StreamItem
+
+logger = logging.getLogger(__name__)
+
+# Tells the browser how long to wait before it reconnects (milliseconds).
+RETRY_FRAME = b"retry: 3000\n\n"
+HEARTBEAT_FRAME = b": heartbeat\n\n"
+
+
+def sse_frame(item: StreamItem) -> bytes:
+    """One stream item as server-sent event bytes: heartbeats are comments,
+    changes carry their version as the event id."""
+    if item.kind == "heartbeat":
+        return HEARTBEAT_FRAME
+    return _sse(
+        item.kind, item.data, item.data.get("v") if item.kind == "change" else None
+    )
+
+
+def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"event: {event}")
+    lines.append("data: " + json.dumps(data, separators=(",", ":")))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def _frames(event_id: int) -> Iterator[bytes]:
+    yield RETRY_FRAME
+    for item in selectors.availability_change_stream(
+        event_id=event_id,
+        max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
+        heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
+    ):
+        yield sse_frame(item)
+
+
+async def _frames_async(event_id: int) -> AsyncIterator[bytes]:
+    _request_thread_release()
+    yield RETRY_FRAME
+    try:
+        async for item in selectors.availability_change_stream_async(
+            event_id=event_id,
+            max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
+            heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
+        ):
+            yield sse_frame(item)
+    except (RedisError, OSError, SubscriptionLost) as exc:
+        # Redis cannot be reached (the status line is already sent, so no 503
+        # now): end the stream. The browser retries after the `retry` delay
+        # and the page polls the snapshot meanwhile; readiness reports Redis.
+        logger.warning(
+            "seat stream ended: Redis unavailable", extra={"error": str(exc)}
+        )
+
+
+def _request_thread_release() -> None:
+    """Lets the request's own thread go while the stream is open.
+
+    Django's ASGI handler gives every request a thread of its own for the
+    synchronous code it runs (signals, middleware, the database check), kept
+    until the request ends: for a stream, minutes of a parked thread per open
+    seat page. Once the response is streaming nothing synchronous runs until
+    the end, so the thread is shut down here; the few calls at the end (closing
+    the response, `request_finished`) get a fresh one for that moment, and
+    Django's context shuts that one down as usual.
+
+    Uses asgiref's per-context executors (`SyncToAsync.context_to_thread_executor`,
+    keyed by the current `ThreadSensitiveContext`). If a later asgiref lays
+    them out differently this does nothing, and the stream server test, which
+    counts the worker's threads, says so.
+    """
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    executors = getattr(SyncToAsync, "context_to_thread_executor", None)
+    if context is None or not isinstance(executors, MutableMapping):
+        return
+    executor = executors.pop(context, None)
+    if executor is not None:
+        # Idle (nothing synchronous is running for this request now), so its
+        # thread ends at once; no need to wait for it here.
+        executor.shutdown(wait=False)
+
+
+def _published_event_check(event_id: int) -> DomainError | None:
+    """None if the event is published, else the error to answer with. Closes
+    the database connection afterwards: a stream lives for minutes and must
+    not keep one (inside a test's transaction there is nothing to close)."""
+    try:
+        selectors.event_get_published(event_id=event_id)
+    except DomainError as exc:
+        return exc
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+    return None
+
+
+# Under ASGI nothing bounds how many streams open at once (a pod that goes away
+# sends thousands of browsers to reconnect within seconds), so their database
+# checks share these few threads and their connections instead of opening one
+# connection per stream: MySQL's connection limit is far below a pod's streams.
+STREAM_DATABASE_THREADS = 4
+_database_checks = ThreadPoolExecutor(
+    max_workers=STREAM_DATABASE_THREADS, thread_name_prefix="onsale-stream-db"
+)
+
+
+def _published_event_check_pooled(event_id: int) -> DomainError | None:
+    """`_published_event_check` for one of the shared threads: their
+    connections are kept (CONN_MAX_AGE) and renewed as Django renews a
+    request's, since no request signal runs on these threads."""
+    connection.close_if_unusable_or_obsolete()
+    try:
+        selectors.event_get_published(event_id=event_id)
+    except DomainError as exc:
+        return exc
+    return None
+
+
+@require_GET
+async def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
+    """Live availability changes as server-sent events, over Redis pub/sub.
+
+    A plain Django view, not DRF: it needs no authentication (availability is
+    public). The event is checked in the database first; no connection is
+    held while streaming.
+
+    Frames: `hello` (current version and generation), then `change` events
+    `{v, g, held?, freed?, sold?, ga?, refresh?, reload?}` with `id: v`, heartbeat
+    comments, and `bye` when the stream's time is up (the browser reconnects).
+    A client that finds a gap in `v`, another generation, or `refresh` loads the
+    snapshot (`.../seats/availability`); `reload` means the map itself changed.
+    """
+    if isinstance(request, ASGIRequest):
+        error = await sync_to_async(
+            _published_event_check_pooled,
+            thread_sensitive=False,
+            executor=_database_checks,
+        )(event_id)
+    else:
+        # The request's own thread (and a test's transaction).
+        error = await sync_to_async(_published_event_check)(event_id)
+    if error is not None:
+        return JsonResponse(
+            error_body(error.code, error.message, error.extra), status=404
+        )
+    frames: AsyncIterator[bytes] | Iterator[bytes]
+    if isinstance(request, ASGIRequest):
+        frames = _frames_async(event_id)
+    else:
+        # WSGI sends a response from a thread and would read an asynchronous
+        # iterator to its end before sending anything.
+        frames = _frames(event_id)
+    response = StreamingHttpResponse(frames, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    # nginx must pass events through as they come, not buffer them.
+    response["X-Accel-Buffering"] = "no"
+    return response
