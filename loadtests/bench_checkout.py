@@ -418,6 +418,12 @@ def main() -> int:
     parser.add_argument(
         "--no-worker", action="store_true", help="no Celery worker during the sale"
     )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="also write the figures to this file (for bench/run.py)",
+    )
     options = parser.parse_args()
     if options.seats % ROW:
         parser.error(f"--seats must be a multiple of {ROW}")
@@ -538,6 +544,33 @@ def main() -> int:
         for error in tally.errors[:10]:
             print("error:", error, file=sys.stderr)
         print("zero oversell" if failures == 0 else f"FAILED: {failures} problems")
+        if options.json is not None:
+            options.json.write_text(
+                json.dumps(
+                    {
+                        "seats": options.seats,
+                        "buyers": options.buyers,
+                        "per_order": options.per_order,
+                        "web_workers": options.web_workers,
+                        "web_threads": options.web_threads,
+                        "tickets": sold,
+                        "orders": tally.orders,
+                        "seconds": elapsed,
+                        "tickets_per_minute": per_minute,
+                        "orders_per_minute": tally.orders / elapsed * 60
+                        if elapsed
+                        else 0.0,
+                        "hold_p50_ms": percentile(tally.hold_ms, 0.5),
+                        "hold_p99_ms": percentile(tally.hold_ms, 0.99),
+                        "checkout_p50_ms": percentile(tally.checkout_ms, 0.5),
+                        "checkout_p99_ms": percentile(tally.checkout_ms, 0.99),
+                        "web_cpu_ms_per_order": web_cpu / orders * 1000,
+                        "worker_cpu_ms_per_order": worker_cpu / orders * 1000,
+                        "failures": failures,
+                    },
+                    indent=1,
+                )
+            )
         if failures:
             print(f"server and worker logs kept in {WORK}", file=sys.stderr)
         else:

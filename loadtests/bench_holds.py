@@ -46,6 +46,7 @@ removes both at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import multiprocessing
 import os
@@ -80,6 +81,8 @@ from onsale.seatselection.models import Event  # noqa: E402
 from onsale.usermgmt.models import Organization  # noqa: E402
 
 SESSION_END = int(time.time()) + 3600
+# What --json writes: the run's options and each scenario's figures.
+SUMMARY: dict[str, Any] = {"scenarios": []}
 SEATS_PER_HOLD = 2
 KEEP_SHARE = 0.3
 FANS = 5000
@@ -541,6 +544,26 @@ def scenario(
     mysql_store = store.spent()
     report(mysql, mysql_held)
     ratio = lua.rate / mysql.rate if mysql.rate else float("inf")
+    SUMMARY["scenarios"].append(
+        {
+            "title": title,
+            "hot": hot,
+            "ratio": ratio,
+            **{
+                f"{side}_{name}": value
+                for side, result in (("lua", lua), ("mysql", mysql))
+                for name, value in (
+                    ("holds_per_second", result.rate),
+                    ("granted", result.granted),
+                    ("refused", result.refused),
+                    ("errors", result.errors),
+                    ("double_holds", result.double_holds),
+                    ("p50_ms", percentile(result.latencies_ms, 0.5)),
+                    ("p99_ms", percentile(result.latencies_ms, 0.99)),
+                )
+            },
+        }
+    )
     print(
         f"ratio (Lua / MySQL): {ratio:.1f}x (target >= 10x: "
         f"{'met' if ratio >= 10 else 'NOT met'}); double holds: "
@@ -556,6 +579,9 @@ def scenario(
             f"{1e6 / lua_us:,.0f}/s vs {1e6 / mysql_us:,.0f}/s = "
             f"{mysql_us / lua_us:.1f}x (target >= 10x: "
             f"{'met' if mysql_us / lua_us >= 10 else 'NOT met'})"
+        )
+        SUMMARY["scenarios"][-1].update(
+            redis_cpu_us_per_attempt=lua_us, mysql_cpu_us_per_attempt=mysql_us
         )
     else:
         print("seat store CPU: not measured (Redis or MariaDB is not on this machine)")
@@ -592,6 +618,12 @@ def main() -> int:
         action="store_true",
         help="also run the baseline without FOR UPDATE, to see double holds caught",
     )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="also write the figures to this file (for bench/run.py)",
+    )
     options = parser.parse_args()
     if options.clients % options.processes:
         parser.error("--clients must be a multiple of --processes")
@@ -619,6 +651,15 @@ def main() -> int:
         _flat_ratio, flat_failures = scenario(
             "uniform demand: two random seats anywhere", hot=False, options=options
         )
+        if options.json is not None:
+            SUMMARY.update(
+                attempts=options.attempts,
+                clients=options.clients,
+                seats=options.seats,
+                processes=options.processes,
+                failures=hot_failures + flat_failures,
+            )
+            options.json.write_text(json.dumps(SUMMARY, indent=1))
         return 1 if hot_failures or flat_failures else 0
     finally:
         connection.creation.destroy_test_db(original_database, verbosity=0)
