@@ -9,9 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from onsale.seatselection.selectors import event_list_published
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """The front page: the events on sale or coming up, each with its
+    waiting room."""
+    events = list(event_list_published(limit=20))
+    return render(request, "home.html", {"events": events})
 
 
 class BenchEmptyApi(APIView):

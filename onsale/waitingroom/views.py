@@ -17,6 +17,20 @@ from onsale.waitingroom import exceptions, selectors, services
 NOSCRIPT_REFRESH_SECONDS = 20
 
 
+def duration_text(seconds: float, *, precise: bool = False) -> str:
+    """A duration in plain words, as queue.js writes it: "4 min", "1 h 5 min",
+    under a minute "less than a minute"; `precise` (the countdown) keeps the
+    seconds under an hour: "4 min 10 s", "42 s"."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s" if precise else f"{minutes} min"
+    return f"{secs} s" if precise else "less than a minute"
+
+
 @require_http_methods(["GET", "POST"])
 def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
     """GET shows the room and, for a signed-in fan who joined, their place;
@@ -56,6 +70,9 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
             )
         except exceptions.NotInQueue:
             position = None
+    # From the measured admission rate only (None until one was measured).
+    wait = position.estimated_wait_seconds if position else None
+    to_onsale = (queue.onsale_at - queue.server_time).total_seconds()
     context = {
         "event": event,
         "queue": queue,
@@ -67,6 +84,10 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
         "me_url": reverse("waitingroom:api-queue-me", args=[event.pk]),
         "seats_url": f"/events/{event.pk}/seats",
         "progress_max": max(position.number or 0, 1) if position else 1,
+        "wait_text": duration_text(wait) if wait is not None else "",
+        "seconds_to_onsale": duration_text(to_onsale, precise=True)
+        if to_onsale > 0
+        else "",
     }
     response = render(request, "waitingroom/queue.html", context, status=status_code)
     response["Cache-Control"] = "private, no-store"

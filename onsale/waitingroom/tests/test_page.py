@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
 from onsale.seatselection.models import Event
 from onsale.seatselection.tests.factories import EventFactory
+from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom.models import WaitingRoomConfig
 
 
@@ -31,9 +34,11 @@ def test_fan_joins_from_the_page_without_javascript(make_room, fan):
     response = client.post(page)
     assert (response.status_code, response["Location"]) == (302, page)
     html = client.get(page).content.decode()
-    assert 'No. <span id="queue-my-number">1</span>' in html
+    assert 'You are number <strong id="queue-my-number">1</strong>.' in html
     assert 'role="status" aria-live="polite"' in html
-    assert "0 people ahead of you" in html
+    assert "About 0 people are ahead of you." in html
+    assert "Admission is paused for the moment; your place is kept." in html
+    assert "Keep this tab open." in html
     assert '<progress id="queue-progress" max="1" value="0">' in html
 
 
@@ -56,7 +61,9 @@ def test_prequeue_page_and_closed_room(make_room, fan):
     client.post(f"/events/{room.event_id}/queue")
     html = client.get(f"/events/{room.event_id}/queue").content.decode()
     assert "You are in the pre-queue" in html
-    assert 'id="queue-countdown"' in html
+    assert 'id="queue-countdown" role="timer"' in html
+    # the countdown, rendered by the server too
+    assert re.search(r'role="timer" aria-live="off">(9 min 5\d|10 min 0) s<', html)
     closed = make_room(state=WaitingRoomConfig.State.CLOSED)
     response = client.post(f"/events/{closed.event_id}/queue")
     assert response.status_code == 409
@@ -68,3 +75,25 @@ def test_page_of_draft_or_unknown_event_is_404(client):
     draft = EventFactory(status=Event.Status.DRAFT)
     assert client.get(f"/events/{draft.pk}/queue").status_code == 404
     assert client.get("/events/999999/queue").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_waiting_fan_reads_place_people_ahead_and_wait(make_room, fan):
+    # one shopper at a time: the first joiner shops, the fan waits behind
+    room = make_room(max_active=1)
+    first = UserFactory()
+    page = f"/events/{room.event_id}/queue"
+    earlier = Client()
+    earlier.force_login(first)
+    earlier.post(page)
+    client = Client()
+    client.force_login(fan)
+    client.post(page)
+
+    html = client.get(page).content.decode()
+
+    assert 'You are number <strong id="queue-my-number">2</strong>.' in html
+    # nothing measured yet: no estimate from the configured rate
+    assert "About 0 people are ahead of you. Estimated wait: being measured." in html
+    assert '<progress id="queue-progress" max="2" value="1">' in html
+    assert "Keep this tab open." in html

@@ -13,9 +13,22 @@
   var button = document.getElementById("checkout-submit");
   var keyName = "onsale.checkout.key." + eventId + "." + holdId;
 
-  function showError(message) {
+  var busy = document.getElementById("checkout-busy");
+
+  function showError(message, way) {
     errorBox.textContent = message;
+    if (way) {
+      // The way on: the seat map, or the waiting room when the session is over.
+      var link = document.createElement("a");
+      link.href = "/events/" + eventId + (way === "queue" ? "/queue" : "/seats");
+      link.textContent = way === "queue" ? "Go to the waiting room" : "Back to the seat map";
+      link.id = "checkout-back";
+      errorBox.appendChild(document.createTextNode(" "));
+      errorBox.appendChild(link);
+    }
     errorBox.hidden = false;
+    if (busy) { busy.textContent = ""; }
+    errorBox.focus();
   }
 
   function tick() {
@@ -24,7 +37,7 @@
     var left = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
     node.textContent = Math.floor(left / 60) + " min " + ("0" + (left % 60)).slice(-2) + " s";
     if (left === 0) {
-      showError("Your hold has expired. Go back to the seat map to choose seats again.");
+      showError("Your hold has expired. Go back to the seat map to choose seats again.", "seats");
       if (button) { button.disabled = true; }
       return;
     }
@@ -51,6 +64,20 @@
     access_session_ended: "Your shopping session has ended. Rejoin the waiting room.",
     idempotency_request_in_progress: "Your payment is still being processed. Please wait a moment."
   };
+
+  // What the provider's decline reason means to the person paying.
+  var declineReasons = {
+    insufficient_funds: "The card has insufficient funds.",
+    invalid_number: "The card number is not valid.",
+    payment_timeout: "The payment provider did not confirm the payment in time; nothing was kept."
+  };
+
+  function released() {
+    // The seats are gone: stop the countdown and say so.
+    expiresAt = null;
+    var node = document.getElementById("checkout-countdown");
+    if (node && node.parentNode) { node.parentNode.textContent = "Your seats are no longer held."; }
+  }
 
   function fieldErrors(fields, prefix) {
     // {"buyer": {"name": ["..."]}} -> "buyer name: ..."
@@ -84,6 +111,7 @@
       buyer: { name: form.elements.name.value, email: form.elements.email.value }
     };
     button.disabled = true;
+    if (busy) { busy.textContent = "Processing your payment…"; }
     fetch(root.dataset.apiUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -99,20 +127,25 @@
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (result) {
       if (result.status === 201 || result.status === 202) {
+        if (busy) { busy.textContent = "Payment accepted. Opening your order…"; }
         window.location.assign("/orders/" + result.data.id + "/?placed=1");
         return;
       }
       try { sessionStorage.removeItem(keyName); } catch (e) {}
       var code = result.data && result.data.code;
       var message = messages[code] || (result.data && result.data.message) || "The payment could not be completed.";
-      if (code === "payment_declined" && result.data.extra && result.data.extra.reason) {
-        message += " (" + result.data.extra.reason.replace(/_/g, " ") + ")";
+      var reason = code === "payment_declined" && result.data.extra && result.data.extra.reason;
+      if (reason && declineReasons[reason]) {
+        message = message.replace("Your card was declined.", declineReasons[reason]);
       }
       if (code === "invalid" && result.data.extra && result.data.extra.fields) {
         message = "Please check the form: " + fieldErrors(result.data.extra.fields, "");
       }
-      showError(message);
-      button.disabled = code === "payment_declined" || code === "hold_expired" || code === "seat_already_sold";
+      var final = code === "payment_declined" || code === "hold_expired" || code === "seat_already_sold";
+      var access = /^access_/.test(code || "");
+      if (final) { released(); }
+      showError(message, final ? "seats" : access ? "queue" : null);
+      button.disabled = final;
     }).catch(function () {
       // Network error: keep the key, so pressing Pay again cannot pay twice.
       showError("The connection failed. Press Pay again: you will not be charged twice.");

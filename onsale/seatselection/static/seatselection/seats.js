@@ -192,6 +192,9 @@
       h: Math.max(bounds.max_y - bounds.min_y + 2 * pad, 1)
     };
     setView(home);
+    // The map box takes the venue's shape (within the limits seats.css sets),
+    // so a wide venue on a phone does not float in empty space.
+    svg.style.setProperty("--map-ratio", home.w + " / " + home.h);
     focusRing.setAttribute("width", radius * 2.6);
     focusRing.setAttribute("height", radius * 2.6);
     legend();
@@ -302,6 +305,7 @@
         var index = parseInt(target.getAttribute("data-i"), 10);
         moveCursor(index, false);
         toggle(index);
+        $("seats-cursor").textContent = describe(index);
       }
     });
     svg.addEventListener("pointerleave", function () { drag = null; });
@@ -598,7 +602,8 @@
         renderSelection();
         setHold(result.body);
         say("Held. Your seats are yours for the time shown.");
-        $("seats-release").focus();
+        // The way on is checkout; on a phone this also scrolls it into view.
+        $("seats-checkout").focus();
       } else {
         say("");
         holdFailed(result);
@@ -656,6 +661,8 @@
         map = doc;
         selected = [];
         draw();
+        // For page timing (the browser tests, real-user monitoring).
+        if (window.performance && performance.mark) { performance.mark("onsale:seat-map-drawn"); }
         renderSelection();
         version = -1;
         generation = "";
@@ -672,7 +679,10 @@
   wireViewControls();
   wireHoldControls();
   svg.addEventListener("keydown", onKey);
-  svg.addEventListener("focus", function () { if (cursor < 0 && seats.length) { moveCursor(0, true); } });
+  // Focus puts the keyboard cursor on the first seat without moving the view:
+  // a click focuses the map too, and a pan between its pointerdown and
+  // pointerup would make the click miss its seat.
+  svg.addEventListener("focus", function () { if (cursor < 0 && seats.length) { moveCursor(0, false); } });
   setInterval(tick, 1000);
   loadMap().then(function () {
     openStream();

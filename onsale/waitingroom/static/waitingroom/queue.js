@@ -1,6 +1,8 @@
 /* Waiting room page: polls the public status document (cacheable for one
    second, answered by the CDN/nginx), computes the fan's position from it and
-   their own number, and claims admission once their number is served. */
+   their own number, and claims admission once their number is served.
+   The place lives on the server (one per account), so a reload or a second
+   device shows the same place. */
 (function () {
   "use strict";
   var root = document.getElementById("queue");
@@ -11,8 +13,10 @@
   var onsaleAt = Date.parse(data.onsaleAt);
   // Offset between the server's clock and this device's, for the countdown.
   var skew = Date.parse(data.serverTime) - Date.now();
+  var drawn = false;
   var claiming = false;
   var lastAnnounced = "";
+  var pollTimer = null;
 
   function text(id, value) {
     var node = document.getElementById(id);
@@ -24,17 +28,22 @@
     if (message !== lastAnnounced) { lastAnnounced = message; text("queue-live", message); }
   }
 
-  function duration(seconds) {
+  // The same words as the server's duration_text (waitingroom/views.py).
+  function duration(seconds, precise) {
     seconds = Math.max(0, Math.round(seconds));
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     if (h) { return h + " h " + m + " min"; }
-    if (m) { return m + " min " + (m < 5 ? s + " s" : ""); }
-    return s + " s";
+    if (m) { return precise ? m + " min " + s + " s" : m + " min"; }
+    return precise ? s + " s" : "less than a minute";
   }
 
+  function now() { return Date.now() + skew; }
+
   function countdown() {
-    var left = (onsaleAt - (Date.now() + skew)) / 1000;
-    text("queue-countdown", left > 0 ? "(starts in " + duration(left) + ")" : "");
+    var box = document.getElementById("queue-countdown-box");
+    var left = (onsaleAt - now()) / 1000;
+    if (box) { box.hidden = drawn || !(left > 0); }
+    if (left > 0) { text("queue-countdown", duration(left, true)); }
   }
 
   function claim() {
@@ -57,21 +66,36 @@
           announce("It is your turn. Taking you to seat selection.");
           window.location.assign(data.seatsUrl);
         } else if (me.state === "expired") {
-          announce("Your turn has passed: the claim window or your session is over.");
+          announce("Your turn has passed: the time to claim it or your shopping session is over.");
+        } else if (me.state === "done") {
+          announce("Your shopping session is finished.");
         }
       })
       .catch(function () { claiming = false; });
+  }
+
+  function waitText(ahead, status) {
+    // The admission rate measured over the last minute, never the configured
+    // one: a promise the room does not keep is worse than "being measured".
+    var rate = status.measured_rate_per_minute;
+    if (status.state === "paused" || !rate) { return null; }
+    return duration((ahead + 1) * 60 / rate, false);
   }
 
   function update(status) {
     text("queue-state", status.state);
     text("queue-serving", status.serving);
     text("queue-waiting", status.waiting);
+    if (status.onsale_at) { onsaleAt = Date.parse(status.onsale_at); }
+    drawn = !!status.prequeue_draw;
+    countdown();
     if (status.state === "closed") { announce("This waiting room is closed."); return 30000; }
     if (number === null) {
       // Still in the pre-queue: after the draw, ask for the number once.
-      if (state === "prequeue" && status.prequeue_draw) { claim(); }
-      return status.state === "prequeue" ? 10000 : 5000;
+      if (state === "prequeue" && drawn) { claim(); return 3000; }
+      // Ask again just after the sale starts, and at least every 10 s.
+      var untilStart = onsaleAt - now();
+      return Math.max(1000, Math.min(10000, untilStart + 300));
     }
     var progress = document.getElementById("queue-progress");
     if (progress) { progress.value = Math.min(status.serving, number); }
@@ -80,29 +104,30 @@
       return 3000;
     }
     var ahead = number - status.serving - 1;
-    var rate = status.measured_rate_per_minute;
-    var message = ahead + (ahead === 1 ? " person" : " people") + " ahead of you";
+    var message = "About " + ahead + (ahead === 1 ? " person is" : " people are") + " ahead of you. ";
+    var wait = waitText(ahead, status);
     if (status.state === "paused") {
-      message += "; admission is paused.";
-    } else if (rate) {
-      message += ", about " + duration((ahead + 1) * 60 / rate) + " to wait.";
+      message += "Admission is paused for the moment; your place is kept.";
     } else {
-      message += ".";
+      message += "Estimated wait: " + (wait || "being measured") + ".";
     }
     announce(message);
     // Poll faster close to the front; the document changes at most once a second.
     return ahead < 100 ? 2000 : ahead < 2000 ? 5000 : 10000;
   }
 
+  function schedule(delay) {
+    if (pollTimer) { window.clearTimeout(pollTimer); }
+    // Jitter spreads a crowd's polls over the interval.
+    pollTimer = window.setTimeout(poll, delay + Math.random() * 1000);
+  }
+
   function poll() {
+    pollTimer = null;
     fetch(data.statusUrl, { headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (status) {
-        var next = status ? update(status) : 10000;
-        // Jitter spreads a crowd's polls over the interval.
-        window.setTimeout(poll, next + Math.random() * 1000);
-      })
-      .catch(function () { window.setTimeout(poll, 10000 + Math.random() * 5000); });
+      .then(function (status) { schedule(status ? update(status) : 10000); })
+      .catch(function () { schedule(10000 + Math.random() * 5000); });
   }
 
   countdown();
