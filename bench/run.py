@@ -1021,33 +1021,45 @@ def profile_join(
     load.start()
     time.sleep(1)
     # Two views of the same load: every sampled thread (wall time: where a
-    # request waits), and only the thread holding the GIL (Python CPU).
+    # request waits), and only the thread holding the GIL (Python CPU). Every
+    # worker is sampled at once: which worker accepts wrk's keep-alive
+    # connections is up to the kernel, so one of them may get them all.
     for name, extra in (("wall", []), ("gil", ["--gil"])):
         raw = out / f"join-profile-{name}.txt"
-        completed = subprocess.run(
-            [
-                py_spy,
-                "record",
-                "--pid",
-                children[0],
-                "--duration",
-                "8",
-                "--rate",
-                "250",
-                "--format",
-                "raw",
-                "--output",
-                str(raw),
-                "--nonblocking",
-                *extra,
-            ],
-            check=False,
-            capture_output=True,
-        )
-        if raw.exists() and raw.stat().st_size:
+        parts = [out / f"join-profile-{name}-{pid}.txt" for pid in children]
+        samplers = [
+            subprocess.Popen(
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    pid,
+                    "--duration",
+                    "8",
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(part),
+                    "--nonblocking",
+                    *extra,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for pid, part in zip(children, parts, strict=True)
+        ]
+        errors = [sampler.communicate()[1] for sampler in samplers]
+        raw.write_text("".join(part.read_text() for part in parts if part.exists()))
+        for part in parts:
+            part.unlink(missing_ok=True)
+        if raw.stat().st_size:
             report.raw[f"join_profile_{name}"] = profile_summary(raw)
         else:
-            report.raw[f"join_profile_{name}_error"] = completed.stderr[-500:]
+            report.raw[f"join_profile_{name}_error"] = b"".join(errors)[-500:].decode(
+                errors="replace"
+            )
     load.join()
 
 
@@ -1375,10 +1387,19 @@ def main(argv: list[str] | None = None) -> int:
         print(advice)
     for name in ("wall", "gil"):
         if f"join_profile_{name}" in report.raw:
-            shares = report.raw[f"join_profile_{name}"]["share_by_package"]
+            profile = report.raw[f"join_profile_{name}"]
+            if profile["samples"] < 100:
+                print(
+                    f"join profile, {name}: only {profile['samples']} samples "
+                    "(the workers were idle while py-spy ran): no verdict"
+                )
+                continue
             print(
-                f"join profile, {name} (py-spy, one worker; share of samples):",
-                ", ".join(f"{k} {v:.0%}" for k, v in shares.items()),
+                f"join profile, {name} (py-spy, every worker; share of "
+                f"{profile['samples']:,} samples):",
+                ", ".join(
+                    f"{k} {v:.0%}" for k, v in profile["share_by_package"].items()
+                ),
             )
     (out / "bench.json").write_text(
         json.dumps(

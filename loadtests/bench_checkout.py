@@ -105,6 +105,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
+from bench.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.checkout.payments.fake import SUCCESS_CARD  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
@@ -366,32 +367,6 @@ def buy(
                 tally.last_sale = done
             elif status >= 500:
                 tally.errors.append(f"checkout {status}: {str(answer)[:200]}")
-
-
-def process_tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of a process and its descendants (Linux
-    /proc), to tell how much CPU the server spent per order whatever else
-    shares the machine."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
-    tree, frontier = {root}, [root]
-    while frontier:
-        current = frontier.pop()
-        children = [pid for pid, parent in parents.items() if parent == current]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(times.get(pid, 0.0) for pid in tree)
 
 
 def percentile(values: list[float], share: float) -> float:
