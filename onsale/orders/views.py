@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from onsale.orders import selectors, services
 from onsale.orders.models import Order
@@ -74,12 +74,21 @@ def order_detail_page(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    """GET asks the fan to confirm (cancelling cannot be undone: the tickets
+    stop working); POST cancels and refunds."""
     try:
         order = selectors.order_get_for_owner(order_id=order_id, user=_user(request))
     except DomainError:
         return render(request, "orders/not_found.html", status=404)
+    if request.method == "GET":
+        if not (
+            order.state == Order.State.PAID
+            and services.refund_policy_allows(event=order.event)
+        ):
+            return redirect("orders:order-detail-page", order_id=order.pk)
+        return render(request, "orders/order_cancel.html", {"order": order})
     try:
         services.order_cancel(order=order)
     except DomainError as exc:

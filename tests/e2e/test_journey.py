@@ -190,7 +190,13 @@ def test_a_fan_queues_buys_two_seats_and_cancels(stack, fans, viewport):
 
     # and cancelled from its page
     row.get_by_role("link", name=f"No. {order_id}").click()
-    page.get_by_role("button", name=re.compile(r"^Cancel order")).click()
+    page.get_by_role("link", name=re.compile(r"^Cancel this order")).click()
+    page.wait_for_url(f"{stack.url}/orders/{order_id}/cancel/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Cancel order No. {order_id}?"
+    )
+    fan.shot("cancel-confirm")
+    page.get_by_role("button", name=re.compile(r"^Yes, cancel and refund")).click()
     page.wait_for_url(f"{stack.url}/orders/{order_id}/")
     expect(page.locator("dd.state-cancelled")).to_have_text("Cancelled")
     expect(page.locator("#tickets")).to_have_count(0)

@@ -62,7 +62,7 @@ def test_confirmation_my_orders_and_cancel_pages(event):
         assert f"/api/v1/tickets/{ticket.pk}/qr.svg" in confirmation
         assert ticket.code in confirmation
     assert f"/api/v1/orders/{order_id}/tickets.pdf" in confirmation
-    assert "Cancel order" in confirmation
+    assert "Cancel this order" in confirmation
 
     listing = web.get("/orders/").content.decode()
     assert f"No. {order_id}" in listing and event.name in listing
@@ -71,13 +71,22 @@ def test_confirmation_my_orders_and_cancel_pages(event):
     ticket = order.tickets.first()
     assert web.get(f"/api/v1/tickets/{ticket.pk}/qr.svg").status_code == 200
 
+    # cancelling asks first, and asking changes nothing
+    confirm = web.get(f"/orders/{order_id}/cancel/")
+    assert confirm.status_code == 200
+    assert "Yes, cancel and refund" in confirm.content.decode()
+    order.refresh_from_db()
+    assert order.state == "paid"
+
     cancelled = web.post(f"/orders/{order_id}/cancel/")
     assert cancelled.status_code == 302
     order.refresh_from_db()
     assert order.state == "cancelled"
     after = web.get(f"/orders/{order_id}/").content.decode()
-    assert "Cancelled" in after and "Cancel order" not in after
+    assert "Cancelled" in after and "Cancel this order" not in after
     assert web.post(f"/orders/{order_id}/cancel/").status_code == 409
+    # a cancelled order has nothing to confirm: back to its page
+    assert web.get(f"/orders/{order_id}/cancel/").status_code == 302
 
 
 def test_someone_elses_order_page_is_404(event):
@@ -86,5 +95,6 @@ def test_someone_elses_order_page_is_404(event):
     order_id = shopper.checkout(hold.hold_id).json()["id"]
     stranger = browser(UserFactory())
     assert stranger.get(f"/orders/{order_id}/").status_code == 404
+    assert stranger.get(f"/orders/{order_id}/cancel/").status_code == 404
     assert stranger.post(f"/orders/{order_id}/cancel/").status_code == 404
     assert Order.objects.get(pk=order_id).state == "paid"
