@@ -51,6 +51,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     values,
@@ -83,6 +84,13 @@ BUSINESS_EVENTS = Counter(
     "onsale_business_events",
     "Business events recorded (QueueJoin, Admission, HoldCreated, ...), by name.",
     ["name"],
+)
+# Summed over the live worker processes of the server that is scraped (a dead
+# worker's streams stop counting).
+SEAT_STREAMS_OPEN = Gauge(
+    "onsale_seat_streams_open",
+    "Live seat streams (server-sent events) open now.",
+    multiprocess_mode="livesum",
 )
 
 

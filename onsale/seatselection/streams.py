@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
 from onsale.platform.exceptions import DomainError, error_body
+from onsale.platform.metrics import SEAT_STREAMS_OPEN
 from onsale.platform.pubsub import SubscriptionLost
 from onsale.seatselection import selectors
 from onsale.seatselection.selectors import StreamItem
@@ -66,19 +67,24 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes
 
 
 def _frames(event_id: int) -> Iterator[bytes]:
-    yield RETRY_FRAME
-    for item in selectors.availability_change_stream(
-        event_id=event_id,
-        max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
-        heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
-    ):
-        yield sse_frame(item)
+    SEAT_STREAMS_OPEN.inc()
+    try:
+        yield RETRY_FRAME
+        for item in selectors.availability_change_stream(
+            event_id=event_id,
+            max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
+            heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
+        ):
+            yield sse_frame(item)
+    finally:
+        SEAT_STREAMS_OPEN.dec()
 
 
 async def _frames_async(event_id: int) -> AsyncIterator[bytes]:
     _request_thread_release()
-    yield RETRY_FRAME
+    SEAT_STREAMS_OPEN.inc()
     try:
+        yield RETRY_FRAME
         async for item in selectors.availability_change_stream_async(
             event_id=event_id,
             max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
@@ -92,6 +98,8 @@ async def _frames_async(event_id: int) -> AsyncIterator[bytes]:
         logger.warning(
             "seat stream ended: Redis unavailable", extra={"error": str(exc)}
         )
+    finally:
+        SEAT_STREAMS_OPEN.dec()
 
 
 def _request_thread_release() -> None:

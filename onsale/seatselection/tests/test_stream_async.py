@@ -89,3 +89,28 @@ def test_the_async_stream_ends_quietly_when_redis_is_unreachable(
 
     assert frames == [b"retry: 3000\n\n"]
     assert "seat stream ended: Redis unavailable" in caplog.text
+
+
+def test_open_streams_are_counted_while_open(seated_event, settings):
+    from onsale.platform.metrics import SEAT_STREAMS_OPEN
+
+    settings.SEAT_STREAM_HEARTBEAT_SECONDS = 0.2
+    settings.SEAT_STREAM_MAX_SECONDS = 0.5
+
+    def open_now() -> float:
+        return SEAT_STREAMS_OPEN._value.get()
+
+    async def scenario() -> tuple[float, float, float, float]:
+        before = open_now()
+        first = streams._frames_async(seated_event.pk)
+        second = streams._frames_async(seated_event.pk)
+        await anext(first)
+        await anext(second)
+        both = open_now()
+        await first.aclose()  # the client went away
+        one = open_now()
+        _ = [frame async for frame in second]  # time up: `bye`
+        return before, both - before, one - before, open_now() - before
+
+    _, both, one, after = asyncio.run(scenario())
+    assert (both, one, after) == (2, 1, 0)
