@@ -33,6 +33,10 @@ def test_signup_page_shows_weak_password_errors_and_writes_nothing() -> None:
     assert response.status_code == 422
     assert b"too short" in response.content
     assert User.objects.count() == 0
+    # the error is tied to its field for screen readers
+    html = response.content.decode()
+    assert 'aria-invalid="true" aria-describedby="id_password_error"' in html
+    assert '<div class="errors" id="id_password_error" role="alert">' in html
 
 
 def test_signup_page_refuses_duplicate_email(fan) -> None:
