@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from onsale.platform.exceptions import InvalidInput
 from onsale.seatselection import selectors, services
+from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.models import Event
 from onsale.seatselection.selectors import Hold
 from onsale.usermgmt.models import Organization, User
@@ -422,16 +423,22 @@ class HoldCreateApi(APIView):
 
 
 class HoldCurrentApi(APIView):
-    """The session's active hold (after a reload), or 404."""
+    """The session's active hold (the seat page asks after a reload), or 204
+    when the session holds nothing: not an error, every fresh page asks."""
 
     permission_classes = (IsAuthenticated, AccessTokenRequired)
 
-    @extend_schema(responses={200: dict[str, Any]})
+    @extend_schema(responses={200: dict[str, Any], 204: None})
     def get(self, request: Request, event_id: int) -> Response:
         claims = request.access_claims  # type: ignore[attr-defined]
-        hold = selectors.hold_get(
-            event_id=event_id, user_id=int(claims.user_id), session_id=claims.session_id
-        )
+        try:
+            hold = selectors.hold_get(
+                event_id=event_id,
+                user_id=int(claims.user_id),
+                session_id=claims.session_id,
+            )
+        except HoldNotFound:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(_hold_document(hold))
 
 

@@ -47,6 +47,11 @@ def test_an_admitted_fan_holds_seats(seated_event, fan):
     assert current.status_code == 200
     assert current.json()["hold_id"] == body["hold_id"]
 
+    # released: the session holds nothing, which is an answer, not an error
+    assert client.delete(f"{_url(seated_event)}/{body['hold_id']}").status_code == 204
+    nothing = client.get(f"{_url(seated_event)}/current")
+    assert (nothing.status_code, nothing.content) == (204, b"")
+
 
 def test_best_available_and_general_admission_through_the_api(seated_event, fan):
     client, _ = admitted_client(seated_event, fan)
