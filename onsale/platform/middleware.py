@@ -125,9 +125,14 @@ class RequestContextMiddleware:
             event_id_var.set(as_int(view_kwargs["event_id"]))
 
 
+# Where a larger body is allowed: the organizer's seat-map upload.
+_SEATMAP_UPLOAD = re.compile(r"^/api/v1/organizer/events/[0-9]+/seatmap(\.csv)?$")
+
+
 class BodySizeLimitMiddleware:
     """Refuses a declared body above MAX_REQUEST_BODY_BYTES with 413, before any
-    parser reads it (DRF's parsers read the stream and bypass Django's check)."""
+    parser reads it (DRF's parsers read the stream and bypass Django's check).
+    A seat-map upload may be up to SEATMAP_MAX_BODY_BYTES."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -141,6 +146,8 @@ class BodySizeLimitMiddleware:
                 error_body("bad_request", "Content-Length is not a number."), status=400
             )
         limit = settings.MAX_REQUEST_BODY_BYTES
+        if length > limit and _SEATMAP_UPLOAD.match(request.path_info):
+            limit = settings.SEATMAP_MAX_BODY_BYTES
         if length > limit:
             return JsonResponse(
                 error_body(

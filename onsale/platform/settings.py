@@ -241,6 +241,10 @@ SPECTACULAR_SETTINGS = {
 # before anything reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1_048_576)
 MAX_REQUEST_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# The organizer's seat-map upload (full JSON or CSV) may be larger: a map of
+# SEATMAP_MAX_SEATS seats written out seat by seat is several megabytes. Only
+# organizers get past authentication there, before the body is read.
+SEATMAP_MAX_BODY_BYTES = env_int("SEATMAP_MAX_BODY_BYTES", 16_777_216)
 
 # --- Static files and storage -----------------------------------------------
 STATIC_URL = "/static/"

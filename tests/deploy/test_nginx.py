@@ -462,3 +462,30 @@ def test_the_seat_stream_goes_unbuffered_to_the_asgi_server(
         if entry["path"] != "/healthz"  # the fixture's wait for it to start
     ] == [(path, "onsale-seatstream")]
     assert stack.origin_hits(path) == 0
+
+
+def test_only_the_seat_map_upload_may_send_more_than_a_megabyte(
+    stack: Stack, transactional_db: object
+):
+    body = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+
+    def put(path: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(  # noqa: S310 (127.0.0.1, this module's)
+            stack.proxy + path,
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="PUT",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    # nginx lets 2 MB through to the seat-map upload, where Django asks who
+    # is sending it (nobody signed in here) ...
+    status, answer = put("/api/v1/organizer/events/1/seatmap")
+    assert status in (401, 403), answer[:200]
+    # ... and refuses it anywhere else before the application sees it
+    status, _ = put("/api/v1/organizer/events/1/waitingroom")
+    assert status == 413

@@ -4,11 +4,13 @@ cacheable map document."""
 from __future__ import annotations
 
 import copy
+import json
 import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from onsale.seatselection import selectors, services
@@ -455,3 +457,42 @@ def test_a_block_whose_redis_update_was_lost_is_healed(seated_event):
     services.seat_state_reconcile(event_id=seated_event.pk)
 
     assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
+
+
+def test_a_full_map_of_20000_seats_over_a_megabyte_loads_in_one_request(
+    organizer_client, event, api_client
+):
+    # A venue written out seat by seat, as an organizer's export makes it:
+    # about 1.3 MB of JSON, over the 1 MiB that other requests may send.
+    data = {
+        "categories": [{"code": "STD", "price": "45.50"}],
+        "sections": [
+            {
+                "name": f"Block {block}",
+                "rows": [
+                    {
+                        "label": f"R{row}",
+                        "seats": [
+                            {"label": str(n), "x": n, "y": row, "category": "STD"}
+                            for n in range(1, 51)
+                        ],
+                    }
+                    for row in range(40)
+                ],
+            }
+            for block in range(10)
+        ],
+    }
+    body = json.dumps(data)
+    assert len(body) > settings.MAX_REQUEST_BODY_BYTES
+
+    response = organizer_client.put(_url(event), body, content_type="application/json")
+
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["seat_count"] == 20_000
+    # elsewhere the usual limit holds
+    refused = api_client.post(
+        "/api/v1/auth/login", body, content_type="application/json"
+    )
+    assert refused.status_code == 413
+    assert refused.json()["code"] == "request_too_large"
