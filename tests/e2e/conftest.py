@@ -21,12 +21,9 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +34,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+
+from tests.faults.local_http import answers_200, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -108,22 +107,6 @@ def weight_record(viewport: str, name: str, figures: dict[str, Any]) -> None:
 # --- the stack -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    # Only ever http://127.0.0.1:<port> of a gunicorn this file started.
-    request = urllib.request.Request(url, headers={"Host": "localhost"})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
-
-
 def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -161,7 +144,7 @@ class Stack:
         key = tuple(sorted(overrides.items()))
         if key in self.servers:
             return self.servers[key]
-        port = _free_port()
+        port = free_port()
         env = {
             **self.env,
             **overrides,
@@ -187,7 +170,7 @@ class Stack:
 
         def up() -> bool:
             assert process.poll() is None, log.read_text()[-3000:]
-            return _healthy(f"{base}/healthz")
+            return answers_200(f"{base}/healthz")
 
         wait_until(up, 60, "gunicorn")
         self.servers[key] = base

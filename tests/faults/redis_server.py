@@ -5,21 +5,15 @@ The shared Redis (6379) is never touched: drills kill -9 and restart this one.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
 import redis
 
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.faults.local_http import free_port
 
 
 class RedisServer:

@@ -12,12 +12,9 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +30,7 @@ from onsale.platform.models import AuditEntry
 from onsale.seatselection.models import Event
 from onsale.usermgmt.tests.factories import OrganizerFactory
 from onsale.waitingroom.models import WaitingRoomConfig
+from tests.faults.local_http import answers_200, free_port
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -49,26 +47,10 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ready(url: str) -> bool:
-    # Only ever http://127.0.0.1:<port> of the gunicorn this test started.
-    request = urllib.request.Request(url, headers={"Host": "localhost"})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
-
-
 @pytest.fixture
 def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
     """gunicorn serving this test run's database and Redis prefix."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
@@ -92,7 +74,7 @@ def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while not _ready(f"{base}/healthz"):
+        while not answers_200(f"{base}/healthz"):
             assert process.poll() is None, stderr.read_text()[-2000:]
             assert time.monotonic() < deadline, stderr.read_text()[-2000:]
             time.sleep(0.1)
