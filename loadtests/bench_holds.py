@@ -16,9 +16,11 @@ scenarios: "on-sale demand" (two adjacent seats, 80 % of fans after the two
 best rows) and "uniform demand" (two random seats anywhere). A granted hold
 is kept (30 %) or released at once (70 %), so the venue fills up while seats
 keep changing hands. Both sides are measured at the service layer: direct
-Python calls from 64 threads of one process (or, with --processes N, 64/N
-threads in each of N forked processes), one database or Redis connection per
-thread. A double hold is two grants of one seat whose windows (answer
+Python calls from 64 clients, spread as the web tier spreads requests: 8
+forked processes of 8 threads each, as 8 gunicorn workers of 8 threads
+(`--processes N` for 64/N threads in each of N processes; `--processes 1`
+puts all 64 threads behind one interpreter lock), one database or Redis
+connection per thread. A double hold is two grants of one seat whose windows (answer
 received .. release sent) overlap; "consistent" compares the seats still
 held in the store with the holds the clients kept.
 
@@ -609,9 +611,9 @@ def main() -> int:
     parser.add_argument(
         "--processes",
         type=int,
-        default=1,
-        help="spread the clients over this many processes (default: all "
-        "threads of one process)",
+        default=8,
+        help="spread the clients over this many processes (default 8: 8 "
+        "threads each, as 8 gunicorn workers of 8 threads)",
     )
     parser.add_argument(
         "--control",
