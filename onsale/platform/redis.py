@@ -51,15 +51,18 @@ def redis_key(*parts: str | int) -> str:
 class LuaScript:
     """A Lua script read from a file, run by SHA on whichever client is current.
 
-    The script text is read once at import. `Script.__call__` retries with
-    `SCRIPT LOAD` on `NoScriptError`, so a flushed or restarted Redis is healed
-    on the next call.
+    The script text is read once at import, with `prelude` (a file of helper
+    functions several scripts share) in front of it. `Script.__call__` retries
+    with `SCRIPT LOAD` on `NoScriptError`, so a flushed or restarted Redis is
+    healed on the next call.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, prelude: Path | None = None) -> None:
         self.path = path
         self.name = path.stem
         self.source = path.read_text(encoding="utf-8")
+        if prelude is not None:
+            self.source = prelude.read_text(encoding="utf-8") + "\n" + self.source
         # The registered client only supplies the encoder used to compute the
         # SHA; every call passes the client to run on.
         self._script = Script(redis.Redis(), self.source)
@@ -78,6 +81,10 @@ class LuaScript:
         return self._script(keys=keys, args=args, client=client or redis_client())
 
 
-def lua_script(module_file: str, name: str) -> LuaScript:
-    """Load `lua/<name>.lua` from the folder of the module calling this."""
-    return LuaScript(Path(module_file).resolve().parent / "lua" / f"{name}.lua")
+def lua_script(module_file: str, name: str, *, prelude: str = "") -> LuaScript:
+    """Load `lua/<name>.lua` from the folder of the module calling this, with
+    `lua/<prelude>.lua` in front of it when given."""
+    folder = Path(module_file).resolve().parent / "lua"
+    return LuaScript(
+        folder / f"{name}.lua", folder / f"{prelude}.lua" if prelude else None
+    )

@@ -11,36 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import redis
-from redis.commands.core import Script
-
-from onsale.platform.redis import LuaScript, redis_client
+from onsale.platform.redis import LuaScript, lua_script, redis_client
 from onsale.seatselection.keys import seat_changes_channel, seat_state_keys
 
-_LUA_DIR = Path(__file__).resolve().parent / "lua"
-_PRELUDE = (_LUA_DIR / "_prelude.lua").read_text(encoding="utf-8")
-
-
-class _SeatStateScript(LuaScript):
-    """A LuaScript with the shared prelude in front of its own text."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(_LUA_DIR / f"{name}.lua")
-        self.source = _PRELUDE + "\n" + self.source
-        self._script = Script(redis.Redis(), self.source)
-
-
-_hold = _SeatStateScript("hold")
-_release = _SeatStateScript("release")
-_read = _SeatStateScript("read")
-_sold = _SeatStateScript("sold")
-_snapshot = _SeatStateScript("snapshot")
-_expire = _SeatStateScript("expire")
-_build = _SeatStateScript("build")
-_block = _SeatStateScript("block")
+_hold = lua_script(__file__, "hold", prelude="_prelude")
+_release = lua_script(__file__, "release", prelude="_prelude")
+_read = lua_script(__file__, "read", prelude="_prelude")
+_sold = lua_script(__file__, "sold", prelude="_prelude")
+_snapshot = lua_script(__file__, "snapshot", prelude="_prelude")
+_expire = lua_script(__file__, "expire", prelude="_prelude")
+_build = lua_script(__file__, "build", prelude="_prelude")
+_block = lua_script(__file__, "block", prelude="_prelude")
 
 # Return codes shared with the scripts.
 OK = 0
@@ -285,7 +268,7 @@ def block_script(*, event_id: int, blocked_version: int, blocked: bytes) -> bool
     return int(reply[0]) == OK
 
 
-_unsold = _SeatStateScript("unsold")
+_unsold = lua_script(__file__, "unsold", prelude="_prelude")
 
 
 def unsold_script(

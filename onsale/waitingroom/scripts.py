@@ -1,6 +1,7 @@
 """Typed wrappers of the waiting room's Lua scripts; only this module knows
 their KEYS and ARGV. A script reports a domain outcome as a return code; the
-wrappers turn codes into enums/dataclasses, and the services raise."""
+wrappers turn codes into enums/dataclasses, and the services raise. Every
+script starts with `lua/_prelude.lua` (the clock, the placement rule)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from onsale.waitingroom.keys import (
     waitingroom_key,
 )
 
-_join = lua_script(__file__, "join")
-_draw = lua_script(__file__, "draw")
-_evaluate = lua_script(__file__, "evaluate")
-_session_start = lua_script(__file__, "session_start")
-_session_end = lua_script(__file__, "session_end")
-_config_put = lua_script(__file__, "config_put")
+_join = lua_script(__file__, "join", prelude="_prelude")
+_draw = lua_script(__file__, "draw", prelude="_prelude")
+_evaluate = lua_script(__file__, "evaluate", prelude="_prelude")
+_session_start = lua_script(__file__, "session_start", prelude="_prelude")
+_session_end = lua_script(__file__, "session_end", prelude="_prelude")
+_config_put = lua_script(__file__, "config_put", prelude="_prelude")
 
 
 class ScriptOutcome(enum.IntEnum):

@@ -18,13 +18,7 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
 local q = redis.call('HMGET', KEYS[2], 'drawn', 'seed', 'drawn_n', 'issued')
 if q[1] == '1' then return {0, q[2] or '', tonumber(q[3]) or 0} end
-local now
-if ARGV[2] ~= '' then
-  now = tonumber(ARGV[2])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[2])
 local c = redis.call('HMGET', KEYS[1], 'state', 'onsale')
 if not (c[1] == 'open' or now >= tonumber(c[2])) then return {-1} end
 

@@ -8,13 +8,7 @@
 -- Returns {-9} when there is no live config, else the array documented in
 -- scripts.py (RoomEvaluation).
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[1])
 local c = redis.call('HMGET', KEYS[1], 'state', 'ev', 'pq_at', 'onsale', 'rate',
   'burst', 'max_active', 'claim_s', 'ver')
 local q = redis.call('HMGET', KEYS[2], 'issued', 'serving', 'pq', 'drawn', 'tok',
@@ -28,15 +22,7 @@ local pq, drawn = tonumber(q[3]) or 0, q[4] == '1'
 local total = tonumber(q[7]) or 0
 local seed, drawn_n, drawn_at = q[8] or '', tonumber(q[9]) or 0, tonumber(q[10]) or 0
 
--- Same placement rule as join.lua.
-local placement
-if drawn or state == 'open' or now >= onsale then
-  placement = 'open'
-elseif state == 'prequeue' or now >= pq_at then
-  placement = 'prequeue'
-else
-  placement = 'scheduled'
-end
+local placement = placement_of(state, drawn, now, onsale, pq_at)
 local effective = placement
 if ev == 'cancelled' or state == 'closed' then
   effective = 'closed'

@@ -23,13 +23,7 @@ if ARGV[3] ~= '' then
   if hits > tonumber(ARGV[3]) then return {-7, ttl} end
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
-local now
-if ARGV[2] ~= '' then
-  now = tonumber(ARGV[2])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[2])
 local c = redis.call('HMGET', KEYS[1], 'state', 'ev', 'pq_at', 'onsale')
 local state, ev = c[1], c[2]
 local pq_at, onsale = tonumber(c[3]), tonumber(c[4])
@@ -37,16 +31,7 @@ local drawn = redis.call('HGET', KEYS[2], 'drawn') == '1'
 
 if ev == 'draft' then return {-8} end
 if ev == 'cancelled' or state == 'closed' then return {-2} end
--- Where a joiner lands: 'scheduled' (too early), 'prequeue' or 'open'. The
--- same rule is in evaluate.lua.
-local placement
-if drawn or state == 'open' or now >= onsale then
-  placement = 'open'
-elseif state == 'prequeue' or now >= pq_at then
-  placement = 'prequeue'
-else
-  placement = 'scheduled'
-end
+local placement = placement_of(state, drawn, now, onsale, pq_at)
 
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
 if placement == 'scheduled' and not existing then return {-3, pq_at} end

@@ -12,13 +12,7 @@
 -- waited -1 for a direct admission), {2, sid, issued, end} already active, {-2} not admitted yet, {-3} claim window or session lapsed,
 -- {-4} session already ended, {-5} room full, {-9} no live config.
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
-local now
-if ARGV[3] ~= '' then
-  now = tonumber(ARGV[3])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[3])
 local user = ARGV[1]
 
 local record = redis.call('HGET', KEYS[5], user)
