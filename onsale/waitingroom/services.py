@@ -12,7 +12,7 @@ import logging
 import math
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -515,14 +515,8 @@ def queue_me(*, event_id: int, user_id: int) -> QueuePosition:
             return QueuePosition(
                 event_id, user_id, position.number, "expired", position.serving, 0, 0
             )
-        return QueuePosition(
-            event_id,
-            user_id,
-            position.number,
-            "active",
-            position.serving,
-            0,
-            0,
+        return _shopping(
+            position,
             session_ends_at=datetime.fromtimestamp(grant.claims.expires_at, tz=UTC),
             grant=grant,
         )
@@ -530,18 +524,25 @@ def queue_me(*, event_id: int, user_id: int) -> QueuePosition:
         grant = _grant_for(
             event_id=event_id, user_id=user_id, session=evaluation.session
         )
-        return QueuePosition(
-            event_id,
-            user_id,
-            position.number,
-            "active",
-            position.serving,
-            0,
-            0,
-            session_ends_at=position.session_ends_at,
-            grant=grant,
+        return _shopping(
+            position, session_ends_at=position.session_ends_at, grant=grant
         )
     return position
+
+
+def _shopping(
+    position: QueuePosition, *, session_ends_at: datetime | None, grant: AccessGrant
+) -> QueuePosition:
+    """`position` as a fan whose shopping session runs: nobody ahead, no wait."""
+    return replace(
+        position,
+        state="active",
+        ahead=0,
+        estimated_wait_seconds=0,
+        claim_deadline=None,
+        session_ends_at=session_ends_at,
+        grant=grant,
+    )
 
 
 def admission_session_start(*, event_id: int, user_id: int) -> AccessGrant:
