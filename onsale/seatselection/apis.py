@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 
 from onsale.platform.exceptions import InvalidInput
 from onsale.seatselection import selectors, services
-from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.models import Event
 from onsale.seatselection.selectors import Hold
 from onsale.usermgmt.models import Organization, User
@@ -431,13 +430,10 @@ class HoldCurrentApi(APIView):
     @extend_schema(responses={200: dict[str, Any], 204: None})
     def get(self, request: Request, event_id: int) -> Response:
         claims = request.access_claims  # type: ignore[attr-defined]
-        try:
-            hold = selectors.hold_get(
-                event_id=event_id,
-                user_id=int(claims.user_id),
-                session_id=claims.session_id,
-            )
-        except HoldNotFound:
+        hold = selectors.hold_find(
+            event_id=event_id, user_id=int(claims.user_id), session_id=claims.session_id
+        )
+        if hold is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(_hold_document(hold))
 

@@ -634,12 +634,29 @@ def hold_get(
     """The user's active hold, by id or (without one) the session's current
     hold. `HoldNotFound` if it expired, was released or sold, or belongs to
     someone else (indistinguishable on purpose)."""
+    hold = hold_find(
+        event_id=event_id, user_id=user_id, hold_id=hold_id, session_id=session_id
+    )
+    if hold is None:
+        raise HoldNotFound()
+    return hold
+
+
+def hold_find(
+    *,
+    event_id: int,
+    user_id: int,
+    hold_id: int | None = None,
+    session_id: str = "",
+) -> Hold | None:
+    """`hold_get`, with None where it raises: for "does this session hold
+    anything?", which every fresh seat page asks and where no is no error."""
     stored = scripts.read_script(
         event_id=event_id, user_id=user_id, hold_id=hold_id, session_id=session_id
     )
     layout = None if stored is None else hold_layout_get(stored=stored)
     if stored is None or layout is None:
-        raise HoldNotFound()
+        return None
     return hold_from_stored(layout=layout, stored=stored)
 
 
