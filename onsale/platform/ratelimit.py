@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from onsale.platform.redis import lua_script, redis_key
 
-_ratelimit = lua_script(__file__, "ratelimit")
+_ratelimit = lua_script(__file__, "ratelimit", preludes=["_fixed_window"])
 
 
 @dataclass(frozen=True)

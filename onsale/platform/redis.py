@@ -8,6 +8,7 @@ which follows `SCRIPT FLUSH`, a restart or a failover.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +52,18 @@ def redis_key(*parts: str | int) -> str:
 class LuaScript:
     """A Lua script read from a file, run by SHA on whichever client is current.
 
-    The script text is read once at import, with `prelude` (a file of helper
+    The script text is read once at import, with `preludes` (files of helper
     functions several scripts share) in front of it. `Script.__call__` retries
     with `SCRIPT LOAD` on `NoScriptError`, so a flushed or restarted Redis is
     healed on the next call.
     """
 
-    def __init__(self, path: Path, prelude: Path | None = None) -> None:
+    def __init__(self, path: Path, preludes: Sequence[Path] = ()) -> None:
         self.path = path
         self.name = path.stem
-        self.source = path.read_text(encoding="utf-8")
-        if prelude is not None:
-            self.source = prelude.read_text(encoding="utf-8") + "\n" + self.source
+        self.source = "\n".join(
+            file.read_text(encoding="utf-8") for file in (*preludes, path)
+        )
         # The registered client only supplies the encoder used to compute the
         # SHA; every call passes the client to run on.
         self._script = Script(redis.Redis(), self.source)
@@ -81,10 +82,20 @@ class LuaScript:
         return self._script(keys=keys, args=args, client=client or redis_client())
 
 
-def lua_script(module_file: str, name: str, *, prelude: str = "") -> LuaScript:
+_PLATFORM_LUA = Path(__file__).resolve().parent / "lua"
+
+
+def lua_script(
+    module_file: str, name: str, *, preludes: Sequence[str] = ()
+) -> LuaScript:
     """Load `lua/<name>.lua` from the folder of the module calling this, with
-    `lua/<prelude>.lua` in front of it when given."""
+    each of `preludes` in front of it, in order: `lua/<prelude>.lua` of that
+    folder, or else of the platform's (helpers every app may use)."""
     folder = Path(module_file).resolve().parent / "lua"
-    return LuaScript(
-        folder / f"{name}.lua", folder / f"{prelude}.lua" if prelude else None
-    )
+    files = [
+        folder / f"{prelude}.lua"
+        if (folder / f"{prelude}.lua").exists()
+        else _PLATFORM_LUA / f"{prelude}.lua"
+        for prelude in preludes
+    ]
+    return LuaScript(folder / f"{name}.lua", files)

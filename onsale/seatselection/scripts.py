@@ -16,14 +16,14 @@ from typing import Any
 from onsale.platform.redis import LuaScript, lua_script, redis_client
 from onsale.seatselection.keys import seat_changes_channel, seat_state_keys
 
-_hold = lua_script(__file__, "hold", prelude="_prelude")
-_release = lua_script(__file__, "release", prelude="_prelude")
-_read = lua_script(__file__, "read", prelude="_prelude")
-_sold = lua_script(__file__, "sold", prelude="_prelude")
-_snapshot = lua_script(__file__, "snapshot", prelude="_prelude")
-_expire = lua_script(__file__, "expire", prelude="_prelude")
-_build = lua_script(__file__, "build", prelude="_prelude")
-_block = lua_script(__file__, "block", prelude="_prelude")
+_hold = lua_script(__file__, "hold", preludes=["_prelude"])
+_release = lua_script(__file__, "release", preludes=["_prelude"])
+_read = lua_script(__file__, "read", preludes=["_prelude"])
+_sold = lua_script(__file__, "sold", preludes=["_prelude"])
+_snapshot = lua_script(__file__, "snapshot", preludes=["_prelude"])
+_expire = lua_script(__file__, "expire", preludes=["_prelude"])
+_build = lua_script(__file__, "build", preludes=["_prelude"])
+_block = lua_script(__file__, "block", preludes=["_prelude"])
 
 # Return codes shared with the scripts.
 OK = 0
@@ -268,7 +268,7 @@ def block_script(*, event_id: int, blocked_version: int, blocked: bytes) -> bool
     return int(reply[0]) == OK
 
 
-_unsold = lua_script(__file__, "unsold", prelude="_prelude")
+_unsold = lua_script(__file__, "unsold", preludes=["_prelude"])
 
 
 def unsold_script(

@@ -22,12 +22,12 @@ from onsale.waitingroom.keys import (
     waitingroom_key,
 )
 
-_join = lua_script(__file__, "join", prelude="_prelude")
-_draw = lua_script(__file__, "draw", prelude="_prelude")
-_evaluate = lua_script(__file__, "evaluate", prelude="_prelude")
-_session_start = lua_script(__file__, "session_start", prelude="_prelude")
-_session_end = lua_script(__file__, "session_end", prelude="_prelude")
-_config_put = lua_script(__file__, "config_put", prelude="_prelude")
+_join = lua_script(__file__, "join", preludes=["_fixed_window", "_prelude"])
+_draw = lua_script(__file__, "draw", preludes=["_prelude"])
+_evaluate = lua_script(__file__, "evaluate", preludes=["_prelude"])
+_session_start = lua_script(__file__, "session_start", preludes=["_prelude"])
+_session_end = lua_script(__file__, "session_end", preludes=["_prelude"])
+_config_put = lua_script(__file__, "config_put", preludes=["_prelude"])
 
 
 class ScriptOutcome(enum.IntEnum):

@@ -12,15 +12,10 @@
 --         event), {-2} closed, {-3, prequeue opens ms} not open yet,
 --         {-4} the pre-queue must be drawn first (call draw, then join again)
 -- The address's limit is counted here, in the same round trip as the join:
--- every attempt counts, refused or not (a fixed window, as ratelimit.lua).
+-- every attempt counts, refused or not.
 if ARGV[3] ~= '' then
-  local hits = redis.call('INCR', KEYS[5])
-  local ttl = hits == 1 and -1 or redis.call('PTTL', KEYS[5])
-  if ttl < 0 then
-    redis.call('PEXPIRE', KEYS[5], ARGV[4])
-    ttl = tonumber(ARGV[4])
-  end
-  if hits > tonumber(ARGV[3]) then return {-7, ttl} end
+  local allowed, _, ttl = fixed_window_hit(KEYS[5], ARGV[3], ARGV[4])
+  if not allowed then return {-7, ttl} end
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
 local now = now_ms(ARGV[2])
