@@ -85,6 +85,14 @@ BUSINESS_EVENTS = Counter(
     "Business events recorded (QueueJoin, Admission, HoldCreated, ...), by name.",
     ["name"],
 )
+ACCOUNT_CACHE = Counter(
+    "onsale_account_cache_reads",
+    "Account checks of session authentication on the queue's endpoints, by "
+    "result: hit (answered by Redis) or miss (read from MySQL).",
+    ["result"],
+)
+ACCOUNT_CACHE_HIT = ACCOUNT_CACHE.labels(result="hit")
+ACCOUNT_CACHE_MISS = ACCOUNT_CACHE.labels(result="miss")
 # Summed over the live worker processes of the server that is scraped (a dead
 # worker's streams stop counting).
 SEAT_STREAMS_OPEN = Gauge(

@@ -196,6 +196,11 @@ LOGOUT_REDIRECT_URL = "usermgmt:login"
 LOGIN_MAX_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", 5)
 LOGIN_MAX_ATTEMPTS_PER_IP = env_int("LOGIN_MAX_ATTEMPTS_PER_IP", 20)
 LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300)
+# How long Redis keeps an account's session check for the queue's endpoints
+# (join, me, done), so they read no MySQL. A save or delete of the account
+# replaces it at once; this bounds how long a change could go unseen if Redis
+# failed at that moment. About 250 bytes per cached account; 0 turns it off.
+USERMGMT_ACCOUNT_CACHE_SECONDS = env_int("USERMGMT_ACCOUNT_CACHE_SECONDS", 1800)
 
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",

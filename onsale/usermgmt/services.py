@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+import redis
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
@@ -24,6 +26,13 @@ from onsale.usermgmt.exceptions import (
     WeakPassword,
 )
 from onsale.usermgmt.models import Organization, User, normalize_email
+from onsale.usermgmt.selectors import (
+    ACCOUNT_TOMBSTONE,
+    account_cache_key,
+    account_session_prime,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def organization_get_or_create(*, name: str) -> Organization:
@@ -152,7 +161,37 @@ def user_authenticate(*, email: str, password: str, ip: str) -> User:
     if user is None or not isinstance(user, User):
         raise InvalidCredentials()
     redis_client().delete(redis_key("rl", "login-account", account))
+    # The queue's first request after a sign-in then needs no MySQL read.
+    account_session_prime(user=user)
     return user
+
+
+# How long the tombstone of a changed account stays: longer than any read of
+# the old row can take to reach Redis (see selectors.account_session_get).
+ACCOUNT_TOMBSTONE_SECONDS = 10
+
+
+def account_cache_invalidate(*, user_id: int) -> None:
+    """Replace the account's cached session check with a tombstone, now and
+    again when the transaction commits (a reader that read the row before the
+    commit cannot put the old one back). Called on every save and delete of a
+    user. If Redis cannot be reached the change still stands; the old entry
+    then expires after USERMGMT_ACCOUNT_CACHE_SECONDS (logged)."""
+
+    def tombstone() -> None:
+        try:
+            redis_client().set(
+                account_cache_key(user_id),
+                ACCOUNT_TOMBSTONE,
+                ex=ACCOUNT_TOMBSTONE_SECONDS,
+            )
+        except redis.RedisError:
+            logger.exception(
+                "account cache: could not replace the entry of user %s", user_id
+            )
+
+    tombstone()
+    transaction.on_commit(tombstone)
 
 
 def api_token_create(*, user: User) -> tuple[str, datetime | None]:

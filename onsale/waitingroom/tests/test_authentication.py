@@ -42,6 +42,8 @@ def test_missing_csrf_token_is_refused(make_room, browser):
 @pytest.mark.django_db
 def test_deactivated_account_is_not_authenticated(make_room, browser, fan):
     room = make_room(state=WaitingRoomConfig.State.PAUSED)
+    # Signed in and cached first: the change must reach the cached check.
+    assert browser.get(f"/api/v1/events/{room.event_id}/queue/me").status_code == 404
     fan.is_active = False
     fan.save()
     response = _join(browser, room.event_id)
@@ -51,6 +53,7 @@ def test_deactivated_account_is_not_authenticated(make_room, browser, fan):
 @pytest.mark.django_db
 def test_password_change_ends_other_sessions(make_room, browser, fan):
     room = make_room(state=WaitingRoomConfig.State.PAUSED)
+    assert browser.get(f"/api/v1/events/{room.event_id}/queue/me").status_code == 404
     fan.set_password("a-completely-new-password-42")
     fan.save()
     response = _join(browser, room.event_id)
@@ -79,6 +82,23 @@ def test_session_from_before_a_secret_key_rotation_still_counts(
     assert _join(client, room.event_id).status_code == 201
     settings.SECRET_KEY_FALLBACKS = []
     assert _join(client, room.event_id).status_code == 401
+
+
+@pytest.mark.django_db
+def test_cached_check_makes_the_queue_read_no_mysql(
+    make_room, browser, fan, django_assert_num_queries
+):
+    from onsale.platform.redis import redis_client
+    from onsale.usermgmt.selectors import account_cache_key
+
+    room = make_room(state=WaitingRoomConfig.State.PAUSED)
+    # The fan was just created: drop the tombstone that creation left.
+    redis_client().delete(account_cache_key(fan.pk))
+    assert _join(browser, room.event_id).status_code == 201  # fills the cache
+    with django_assert_num_queries(0):
+        assert _join(browser, room.event_id).status_code == 200
+        me = browser.get(f"/api/v1/events/{room.event_id}/queue/me")
+    assert me.status_code == 200
 
 
 @pytest.mark.django_db
