@@ -26,6 +26,10 @@ app.conf.update(
     accept_content=["json"],
     result_serializer="json",
     result_expires=3600,
+    # Nothing reads a task's result: storing each one would cost a Redis
+    # write per task (every second's tick included) and leave a key outside
+    # REDIS_KEY_PREFIX for result_expires. A task that needs one may say so.
+    task_ignore_result=True,
     timezone="UTC",
     broker_connection_retry_on_startup=True,
     # Redis redelivers unacknowledged tasks after this long; it must exceed the
