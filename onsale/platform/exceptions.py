@@ -187,13 +187,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("dependency unavailable: %s", dependency, exc_info=exc)
         return _response(
             503,
-            "dependency_unavailable",
-            "A service this request needs is unavailable; try again shortly.",
+            DEPENDENCY_UNAVAILABLE,
+            DEPENDENCY_UNAVAILABLE_MESSAGE,
             {"dependency": dependency},
             RETRY_AFTER_UNAVAILABLE,
         )
     logger.exception("unhandled error", exc_info=exc)
     return _response(500, "internal_error", "Something went wrong on our side.")
+
+
+DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
+DEPENDENCY_UNAVAILABLE_MESSAGE = (
+    "A service this request needs is unavailable; try again shortly."
+)
+
+
+def dependency_unavailable_response(dependency: str) -> JsonResponse:
+    """The 503 of a plain Django view (no DRF handler) whose `dependency` is
+    down: the same body and Retry-After as the API's."""
+    response = JsonResponse(
+        error_body(
+            DEPENDENCY_UNAVAILABLE,
+            DEPENDENCY_UNAVAILABLE_MESSAGE,
+            {"dependency": dependency},
+        ),
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    return response
 
 
 def dependency_failure(exc: BaseException) -> str | None:

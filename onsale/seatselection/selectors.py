@@ -6,7 +6,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -686,7 +686,7 @@ def availability_change_stream(
     event_id: int,
     max_seconds: float,
     heartbeat_seconds: float,
-) -> Iterator[StreamItem]:
+) -> Generator[StreamItem, None, None]:
     """Changes to the event's availability as the scripts publish them.
 
     Subscribes before reading the current version, so nothing published in
@@ -729,7 +729,7 @@ async def availability_change_stream_async(
     event_id: int,
     max_seconds: float,
     heartbeat_seconds: float,
-) -> AsyncIterator[StreamItem]:
+) -> AsyncGenerator[StreamItem, None]:
     """The items of `availability_change_stream`, for an event loop.
 
     Listens through the process's one shared pub/sub connection

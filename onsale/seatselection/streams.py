@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Generator,
+    Iterator,
+    MutableMapping,
+)
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,7 +40,11 @@ from django.http import (
 from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
-from onsale.platform.exceptions import DomainError, error_body
+from onsale.platform.exceptions import (
+    DomainError,
+    dependency_unavailable_response,
+    error_body,
+)
 from onsale.platform.metrics import SEAT_STREAMS_OPEN
 from onsale.platform.pubsub import SubscriptionLost
 from onsale.seatselection import selectors
@@ -66,40 +76,85 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes
     return ("\n".join(lines) + "\n\n").encode()
 
 
-def _frames(event_id: int) -> Iterator[bytes]:
+def _items(event_id: int) -> Generator[StreamItem, None, None]:
+    return selectors.availability_change_stream(
+        event_id=event_id,
+        max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
+        heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
+    )
+
+
+def _items_async(event_id: int) -> AsyncGenerator[StreamItem, None]:
+    return selectors.availability_change_stream_async(
+        event_id=event_id,
+        max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
+        heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
+    )
+
+
+def _stream_open(event_id: int) -> Iterator[bytes]:
+    """Subscribe and read the current version (raising if Redis cannot be
+    reached), then the stream's frames."""
+    items = _items(event_id)
+    try:
+        hello = next(items)
+    except BaseException:
+        items.close()
+        raise
+    return _frames(hello, items)
+
+
+async def _stream_open_async(event_id: int) -> AsyncIterator[bytes]:
+    """`_stream_open` for an event loop."""
+    items = _items_async(event_id)
+    try:
+        hello = await anext(items)
+    except BaseException:
+        await items.aclose()
+        raise
+    return _frames_async(hello, items)
+
+
+def _frames(
+    hello: StreamItem, items: Generator[StreamItem, None, None]
+) -> Iterator[bytes]:
+    """The frames of a stream already subscribed (`hello` was its first item)."""
     SEAT_STREAMS_OPEN.inc()
     try:
         yield RETRY_FRAME
-        for item in selectors.availability_change_stream(
-            event_id=event_id,
-            max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
-            heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
-        ):
+        yield sse_frame(hello)
+        for item in items:
             yield sse_frame(item)
+    except (RedisError, OSError) as exc:
+        _ended_by_redis(exc)
     finally:
+        items.close()
         SEAT_STREAMS_OPEN.dec()
 
 
-async def _frames_async(event_id: int) -> AsyncIterator[bytes]:
+async def _frames_async(
+    hello: StreamItem, items: AsyncGenerator[StreamItem, None]
+) -> AsyncIterator[bytes]:
+    """The frames of a stream already subscribed (`hello` was its first item)."""
     _request_thread_release()
     SEAT_STREAMS_OPEN.inc()
     try:
         yield RETRY_FRAME
-        async for item in selectors.availability_change_stream_async(
-            event_id=event_id,
-            max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
-            heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
-        ):
+        yield sse_frame(hello)
+        async for item in items:
             yield sse_frame(item)
     except (RedisError, OSError, SubscriptionLost) as exc:
-        # Redis cannot be reached (the status line is already sent, so no 503
-        # now): end the stream. The browser retries after the `retry` delay
-        # and the page polls the snapshot meanwhile; readiness reports Redis.
-        logger.warning(
-            "seat stream ended: Redis unavailable", extra={"error": str(exc)}
-        )
+        _ended_by_redis(exc)
     finally:
+        await items.aclose()
         SEAT_STREAMS_OPEN.dec()
+
+
+def _ended_by_redis(exc: BaseException) -> None:
+    # Redis went away mid-stream (the status line is already sent, so no 503
+    # now): end the stream. The browser retries after the `retry` delay and
+    # the page polls the snapshot meanwhile; readiness reports Redis.
+    logger.warning("seat stream ended: Redis unavailable", extra={"error": str(exc)})
 
 
 def _request_thread_release() -> None:
@@ -171,7 +226,8 @@ async def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
 
     A plain Django view, not DRF: it needs no authentication (availability is
     public). The event is checked in the database first; no connection is
-    held while streaming.
+    held while streaming. Redis unreachable at the start: 503
+    `dependency_unavailable` with Retry-After.
 
     Frames: `hello` (current version and generation), then `change` events
     `{v, g, held?, freed?, sold?, ga?, refresh?, reload?}` with `id: v`, heartbeat
@@ -192,13 +248,24 @@ async def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
         return JsonResponse(
             error_body(error.code, error.message, error.extra), status=404
         )
+    # Subscribed and the current version read before the answer starts, so a
+    # Redis that cannot be reached is a 503 with Retry-After, not a stream
+    # that ends at once.
     frames: AsyncIterator[bytes] | Iterator[bytes]
-    if isinstance(request, ASGIRequest):
-        frames = _frames_async(event_id)
-    else:
-        # WSGI sends a response from a thread and would read an asynchronous
-        # iterator to its end before sending anything.
-        frames = _frames(event_id)
+    try:
+        if isinstance(request, ASGIRequest):
+            frames = await _stream_open_async(event_id)
+        else:
+            # WSGI sends a response from a thread and would read an
+            # asynchronous iterator to its end before sending anything: a
+            # plain iterator, begun on the request's thread, which WSGI then
+            # goes on reading.
+            frames = await sync_to_async(_stream_open)(event_id)
+    except (RedisError, OSError, SubscriptionLost) as exc:
+        logger.warning(
+            "seat stream refused: Redis unavailable", extra={"error": str(exc)}
+        )
+        return dependency_unavailable_response("redis")
     response = StreamingHttpResponse(frames, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     # nginx must pass events through as they come, not buffer them.

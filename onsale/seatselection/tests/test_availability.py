@@ -107,6 +107,18 @@ def test_stream_holds_no_database_connection(seated_event, settings):
 
 
 @pytest.mark.django_db
+def test_stream_opened_while_redis_is_unreachable_is_a_503(seated_event, settings):
+    selectors.availability_snapshot(event_id=seated_event.pk)
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+    settings.REDIS_SOCKET_TIMEOUT = 0.5
+
+    response = Client().get(f"/api/v1/events/{seated_event.pk}/seats/stream")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert response.json()["code"] == "dependency_unavailable"
+
+
+@pytest.mark.django_db
 def test_stream_of_an_unknown_event_is_404(api_client):
     response = Client().get("/api/v1/events/999999/seats/stream")
 

@@ -34,7 +34,7 @@ def test_the_async_stream_sends_what_the_threaded_one_sends(seated_event, settin
     before = selectors.availability_snapshot(event_id=seated_event.pk)
 
     async def scenario() -> tuple[list[bytes], list, set[str]]:
-        frames = streams._frames_async(seated_event.pk)
+        frames = await streams._stream_open_async(seated_event.pk)
         head = [await anext(frames), await anext(frames)]  # retry, hello
         first = await asyncio.to_thread(
             hold, seated_event.pk, 1, "s1", seat_ids=ids[:2]
@@ -74,21 +74,58 @@ def test_the_async_stream_sends_what_the_threaded_one_sends(seated_event, settin
     assert still_subscribed == set()
 
 
-def test_the_async_stream_ends_quietly_when_redis_is_unreachable(
-    seated_event, settings, caplog
+def test_a_stream_opened_while_redis_is_unreachable_is_a_503(
+    seated_event, settings, caplog, monkeypatch
 ):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import AsyncClient
+
+    # The event check's thread, of this test alone: its database connection
+    # is closed afterwards (the stream server test counts connections).
+    checks = ThreadPoolExecutor(max_workers=1)
+    monkeypatch.setattr(streams, "_database_checks", checks)
     selectors.availability_snapshot(event_id=seated_event.pk)
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
     settings.REDIS_SOCKET_TIMEOUT = 0.5
 
+    async def scenario():
+        # AsyncClient: the ASGI handler, as under the seatstream service.
+        return await AsyncClient().get(f"/api/v1/events/{seated_event.pk}/seats/stream")
+
+    with caplog.at_level(logging.WARNING, logger="onsale.seatselection.streams"):
+        response = asyncio.run(scenario())
+    checks.submit(lambda: connection.close()).result()
+    checks.shutdown()
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["code"] == "dependency_unavailable"
+    assert response.json()["extra"] == {"dependency": "redis"}
+    assert "seat stream refused: Redis unavailable" in caplog.text
+
+
+def test_a_stream_whose_subscription_is_lost_says_bye(seated_event, settings, caplog):
+    settings.SEAT_STREAM_HEARTBEAT_SECONDS = 0.2
+    settings.SEAT_STREAM_MAX_SECONDS = 5
+
     async def scenario() -> list[bytes]:
-        return [frame async for frame in streams._frames_async(seated_event.pk)]
+        frames = await streams._stream_open_async(seated_event.pk)
+        head = [await anext(frames), await anext(frames)]  # retry, hello
+        # The shared subscription's connection drops: its listeners are told.
+        channel_hub()._end_all_listeners()
+        return head + [frame async for frame in frames]
 
     with caplog.at_level(logging.WARNING, logger="onsale.seatselection.streams"):
         frames = asyncio.run(scenario())
 
-    assert frames == [b"retry: 3000\n\n"]
-    assert "seat stream ended: Redis unavailable" in caplog.text
+    parsed = [_parse(frame) for frame in frames]
+    assert frames[0] == b"retry: 3000\n\n"
+    assert parsed[1][0] == "hello"
+    # `bye`: the browser reconnects and compares versions with the snapshot.
+    assert parsed[-1] == ("bye", {"reconnect": True})
+    assert [kind for kind, _ in parsed].count("change") == 0
 
 
 def test_open_streams_are_counted_while_open(seated_event, settings):
@@ -102,8 +139,8 @@ def test_open_streams_are_counted_while_open(seated_event, settings):
 
     async def scenario() -> tuple[float, float, float, float]:
         before = open_now()
-        first = streams._frames_async(seated_event.pk)
-        second = streams._frames_async(seated_event.pk)
+        first = await streams._stream_open_async(seated_event.pk)
+        second = await streams._stream_open_async(seated_event.pk)
         await anext(first)
         await anext(second)
         both = open_now()
