@@ -350,7 +350,8 @@ def order_pdf_store(*, order_id: int) -> str:
     """Render the order's ticket PDF and store it through Django's default
     storage (local disk, or S3 with django-storages); returns the file name.
     Done once: a stored PDF is kept, and of two concurrent renders the one
-    that loses the conditional UPDATE deletes its file."""
+    that loses the conditional UPDATE deletes its file. The one recorded also
+    deletes any file a render killed before recording left behind."""
     order = Order.objects.select_related("event").get(pk=order_id)
     if order.pdf:
         return order.pdf.name
@@ -359,13 +360,41 @@ def order_pdf_store(*, order_id: int) -> str:
         return ""
     content = order_pdf_render(order=order, tickets=tickets)
     name = default_storage.save(
-        f"orders/{order.pk}/tickets-{secrets.token_hex(8)}.pdf", ContentFile(content)
+        f"{_pdf_folder(order.pk)}/{_PDF_PREFIX}{secrets.token_hex(8)}.pdf",
+        ContentFile(content),
     )
     if Order.objects.filter(pk=order_id, pdf="").update(pdf=name) != 1:
         default_storage.delete(name)
         order.refresh_from_db()
         return order.pdf.name
+    _pdf_orphans_delete(order_id=order.pk, keep=name)
     return name
+
+
+_PDF_PREFIX = "tickets-"
+
+
+def _pdf_folder(order_id: int) -> str:
+    return f"orders/{order_id}"
+
+
+def _pdf_orphans_delete(*, order_id: int, keep: str) -> None:
+    """Delete the order's other ticket PDFs, once `keep` is the recorded one:
+    a render whose worker died between storing its file and recording it left
+    one, and a concurrent render that lost deletes its own anyway."""
+    folder = _pdf_folder(order_id)
+    try:
+        _folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for file_name in files:
+        path = f"{folder}/{file_name}"
+        if file_name.startswith(_PDF_PREFIX) and path != keep:
+            default_storage.delete(path)
+            logger.info(
+                "orphaned ticket PDF deleted",
+                extra={"order_id": order_id, "file": path},
+            )
 
 
 def order_email_send(*, order_id: int, site_url: str = "") -> bool:

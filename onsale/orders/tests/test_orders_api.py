@@ -99,6 +99,31 @@ def test_tickets_come_as_qr_png_svg_and_a_pdf(event):
     assert ticket.qr_payload == f"ONSALE:{event.pk}:{ticket.code}"
 
 
+def test_a_render_killed_before_recording_its_pdf_leaves_no_file(event):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from onsale.orders.services import order_pdf_store
+
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    order.refresh_from_db()
+    first = order.pdf.name
+    # A worker killed between storing its file and recording it: the file is
+    # there, the order names none.
+    Order.objects.filter(pk=order.pk).update(pdf="")
+    other = default_storage.save(
+        f"orders/{order.pk}/tickets-deadbeefdeadbeef.pdf", ContentFile(b"%PDF")
+    )
+
+    name = order_pdf_store(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.pdf.name == name not in (first, other)
+    _, files = default_storage.listdir(f"orders/{order.pk}")
+    assert files == [name.rsplit("/", 1)[1]]
+    default_storage.delete(name)
+
+
 def test_a_failed_order_has_no_tickets_or_pdf(event):
     shopper, order, response = buy(event, seat_ids(event)[:1], card=DECLINE_CARD)
     assert response.status_code == 422
