@@ -34,6 +34,8 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
+from onsale.checkout.tests.worker_command import worker_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Worker classes compared by the runner; the WSGI/ASGI entry point each needs.
@@ -255,19 +257,7 @@ class Stack:
         return env
 
     def _mysql(self, statement: str) -> None:
-        import MySQLdb
-
-        url = urlparse(self.mysql_url)
-        connection = MySQLdb.connect(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 3306,
-            user=url.username or "root",
-            passwd=url.password or "",
-        )
-        try:
-            connection.cursor().execute(statement)
-        finally:
-            connection.close()
+        mysql_execute(self.mysql_url, statement)
 
     def manage(self, *command: str) -> None:
         subprocess.run(
@@ -380,24 +370,8 @@ class Stack:
         log = self.work / "celery.log"
         with log.open("wb") as out:
             self.celery = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    # The project's app with the broker keys under our prefix.
-                    "-A",
-                    "onsale.checkout.tests.worker_app",
-                    "worker",
-                    "-Q",
-                    "checkout,orders,default",
-                    "--concurrency",
-                    "1",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "WARNING",
-                ],
+                # The project's app with the broker keys under our prefix.
+                worker_command(),
                 env=self.env,
                 cwd=ROOT,
                 stdout=out,
@@ -413,10 +387,18 @@ class Stack:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             for process in (self.celery, self.proxy, self.web):
+                started = time.monotonic()
                 try:
                     _stop(process)
                 except Exception as exc:  # keep cleaning up
                     print(f"stack: stopping {process}: {exc!r}", file=sys.stderr)
+                took = time.monotonic() - started
+                if took > 5 and process is not None:
+                    # A slow stop is worth knowing about (a test waits for it).
+                    print(
+                        f"stack: stopping {process.args!r} took {took:.1f} s",
+                        file=sys.stderr,
+                    )
             try:
                 redis_keys_delete(self.redis_url, self.prefix)
             except Exception as exc:
@@ -436,6 +418,23 @@ class Stack:
     def log_tail(self, name: str, characters: int = 3000) -> str:
         path = self.work / name
         return path.read_text(errors="replace")[-characters:] if path.exists() else ""
+
+
+def mysql_execute(mysql_url: str, statement: str) -> None:
+    """Run one statement as the server's user of `mysql_url` (no database)."""
+    import MySQLdb
+
+    url = urlparse(mysql_url)
+    connection = MySQLdb.connect(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        passwd=url.password or "",
+    )
+    try:
+        connection.cursor().execute(statement)
+    finally:
+        connection.close()
 
 
 def redis_keys_delete(url: str, prefix: str) -> int:

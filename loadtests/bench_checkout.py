@@ -107,6 +107,7 @@ from knox.models import AuthToken  # noqa: E402
 
 from bench.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.checkout.payments.fake import SUCCESS_CARD  # noqa: E402
+from onsale.checkout.tests.worker_command import worker_command  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
@@ -233,23 +234,7 @@ def start_worker() -> subprocess.Popen[bytes]:
     env = {**os.environ, **ENV, "DATABASE_URL": database_url()}
     log = (WORK / "worker.log").open("wb")
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "onsale.checkout.tests.worker_app",
-            "worker",
-            "-Q",
-            "checkout,orders,default",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "WARNING",
-        ],
+        worker_command(),
         cwd=ROOT,
         env=env,
         stdout=log,

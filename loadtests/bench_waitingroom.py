@@ -52,6 +52,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the repository's `bench` package
+    sys.path.insert(0, str(ROOT))
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 JOIN_SCRIPT = Path(__file__).resolve().parent / "waitingroom_join.lua"
 
@@ -266,21 +268,9 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
 
 
 def _mysql(args: argparse.Namespace, statement: str) -> None:
-    from urllib.parse import urlparse
+    from bench.stack import mysql_execute
 
-    import MySQLdb
-
-    url = urlparse(args.mysql_url)
-    connection = MySQLdb.connect(
-        host=url.hostname or "127.0.0.1",
-        port=url.port or 3306,
-        user=url.username or "root",
-        passwd=url.password or "",
-    )
-    try:
-        connection.cursor().execute(statement)
-    finally:
-        connection.close()
+    mysql_execute(args.mysql_url, statement)
 
 
 def _manage(env: dict[str, str], *command: str) -> None:
@@ -309,7 +299,8 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> N
 
 def _signed_in_fans(workdir: Path, prefix: str) -> tuple[Path, int]:
     """Sessions for every bench fan, written into the session cache the way a
-    login writes them; returns the credentials file for wrk and the count."""
+    sign-in writes them, with the account's session check cached as a
+    sign-in caches it; returns the credentials file for wrk and the count."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.cache import SessionStore
@@ -318,6 +309,7 @@ def _signed_in_fans(workdir: Path, prefix: str) -> tuple[Path, int]:
     from django.utils.crypto import get_random_string
 
     from onsale.usermgmt.models import User
+    from onsale.usermgmt.selectors import account_session_prime
 
     fans = User.objects.filter(email__startswith=prefix).order_by("pk")
     sample = fans.first()
@@ -329,7 +321,11 @@ def _signed_in_fans(workdir: Path, prefix: str) -> tuple[Path, int]:
     count = 0
     with credentials.open("w") as out:
         batch: dict[str, dict[str, str]] = {}
-        for user_id in fans.values_list("pk", flat=True).iterator():
+        for fan in fans.only(
+            "pk", "password", "is_active", "role", "organization", "is_staff"
+        ):
+            user_id = fan.pk
+            account_session_prime(user=fan)
             session_key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
             csrf = get_random_string(32, CSRF_ALLOWED_CHARS)
             batch[SessionStore.cache_key_prefix + session_key] = {

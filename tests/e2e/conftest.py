@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from onsale.checkout.tests.worker_command import worker_command
 from tests.faults.local_http import answers_200, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,22 +180,7 @@ class Stack:
     def start_worker(self) -> None:
         process, log = self._spawn(
             "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "onsale.checkout.tests.worker_app",
-                "worker",
-                "-Q",
-                "checkout,orders,default",
-                "--pool=solo",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "INFO",
-            ],
+            worker_command(solo=True, loglevel="INFO"),
             self.env,
         )
         self._worker = (process, log)

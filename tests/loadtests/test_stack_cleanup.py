@@ -19,11 +19,15 @@ import redis
 REPO = Path(__file__).resolve().parents[2]
 
 RUNNER = """
-import json, sys, time
+import json, signal, sys, time
 sys.path.insert(0, {repo!r})
 from bench.stack import Stack, exit_on_sigterm
 import redis
 
+# Ctrl-C as in a terminal. A suite started in the background (nohup, `cmd &`
+# without job control) passes SIGINT down ignored, and Python then installs
+# no KeyboardInterrupt handler: the SIGINT case would wait forever.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 exit_on_sigterm()
 with Stack(workers=1, threads=2) as stack:
     redis.Redis.from_url(stack.redis_url).set(stack.prefix + "probe", "1")
@@ -81,7 +85,16 @@ def test_an_interrupted_run_removes_everything_it_started(signum: int):
         assert Path(started["work"]).is_dir()
 
         runner.send_signal(signum)
-        runner.wait(timeout=60)
+        # Each of the three processes gets up to 20 s to stop before SIGKILL.
+        try:
+            runner.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            _, errors = runner.communicate()
+            pytest.fail(f"the run did not end; its stderr:\n{errors[-4000:]}")
+        assert runner.stderr is not None
+        errors = runner.stderr.read()
+        print(errors[-2000:])  # slow stops are reported there
 
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(map(_alive, started["pids"])):

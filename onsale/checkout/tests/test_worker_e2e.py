@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from onsale.checkout.tests.helpers import (
     seat_unavailable,
     seated_event,
 )
+from onsale.checkout.tests.worker_command import worker_command
 from onsale.orders.models import Order
 from onsale.platform.celery import app as celery_app
 from onsale.seatselection.models import SeatSale
@@ -81,22 +81,7 @@ def worker_start(settings: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         log_path = tmp_path / f"worker-{len(started)}.log"
         log = log_path.open("w")
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "onsale.checkout.tests.worker_app",
-                "worker",
-                "-Q",
-                "checkout,orders,default",
-                "--pool=solo",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "INFO",
-            ],
+            worker_command(solo=True, loglevel="INFO"),
             cwd=ROOT,
             env={**env, **(extra_env or {})},
             stdout=log,
