@@ -87,6 +87,9 @@ TALLY: dict[str, Any] = {
     "server_errors": Counter(),  # request name -> count of 5xx
     "outcomes": Counter(),  # "<step> <status> <code>" -> count
     "sold_seat_ids": [],  # seats in 201 checkout answers
+    # hold id -> its seats, while its checkout has no answer: a fan stopped at
+    # the end of the run (--stop-timeout) may leave one sent and unanswered.
+    "checkout_unanswered": {},
     "orders": 0,
     "admitted_claims": 0,
     "bot_holds_granted": 0,
@@ -360,6 +363,10 @@ class Fan(FastHttpUser):
             },
             "buyer": {"name": "Load Test", "email": "fan@example.test"},
         }
+        unanswered = TALLY["checkout_unanswered"]
+        unanswered[str(hold["hold_id"])] = [
+            seat["id"] for seat in hold.get("seats", []) if seat.get("id")
+        ]
         with self.client.post(
             "/api/v1/checkout",
             json=body,
@@ -367,6 +374,7 @@ class Fan(FastHttpUser):
             name="checkout",
             catch_response=True,
         ) as response:
+            unanswered.pop(str(hold["hold_id"]), None)
             TALLY["outcomes"][f"checkout {response.status_code} {_code(response)}"] += 1
             if response.status_code == 201:
                 order = response.json()
