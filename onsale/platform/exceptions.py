@@ -220,7 +220,17 @@ def dependency_unavailable_response(dependency: str) -> JsonResponse:
 def dependency_failure(exc: BaseException) -> str | None:
     """Name the backing service behind `exc` when it is an outage, not a bug."""
     if isinstance(
-        exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
+        exc,
+        redis.exceptions.ConnectionError
+        | redis.exceptions.TimeoutError
+        # Redis Cluster: a shard without a primary (failover under way), the
+        # cluster down, or no node answering while the slot map is learnt.
+        | redis.exceptions.ClusterError
+        | redis.exceptions.SlotNotCoveredError,
+    ):
+        return "redis"
+    if isinstance(exc, redis.exceptions.RedisClusterException) and isinstance(
+        exc.__cause__, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
     ):
         return "redis"
     if isinstance(exc, OperationalError | InterfaceError):

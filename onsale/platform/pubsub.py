@@ -22,10 +22,14 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import redis.asyncio
+import redis.asyncio.cluster
 from django.conf import settings
 from redis.exceptions import RedisError
+
+from onsale.platform.redis import redis_is_cluster
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +85,13 @@ class ChannelHub:
     """The process's one pub/sub connection and its listeners (per event loop:
     redis.asyncio connections belong to the loop that opened them)."""
 
-    def __init__(self, client: redis.asyncio.Redis) -> None:
+    def __init__(
+        self, client: redis.asyncio.Redis, keys_client: redis.asyncio.Redis
+    ) -> None:
         self.client = client
+        # Reads of keys: `client` itself, or with REDIS_CLUSTER on a cluster
+        # client that sends each read to the shard owning the key.
+        self.keys_client = keys_client
         self.pubsub: redis.asyncio.client.PubSub | None = None
         self.reader: asyncio.Task[None] | None = None
         self.listeners: dict[str, set[Listener]] = {}
@@ -223,8 +232,9 @@ _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChannelHub] = (
 
 def redis_async_client() -> redis.asyncio.Redis:
     """The running event loop's asyncio client for settings.REDIS_URL (text
-    replies), pooled like the synchronous one."""
-    return channel_hub().client
+    replies), pooled like the synchronous one; a cluster client with
+    REDIS_CLUSTER on (typed as `redis.asyncio.Redis`, same commands)."""
+    return channel_hub().keys_client
 
 
 def channel_hub() -> ChannelHub:
@@ -245,7 +255,23 @@ def channel_hub() -> ChannelHub:
                 timeout=settings.REDIS_SOCKET_TIMEOUT,
             )
         )
-        hub = ChannelHub(redis.asyncio.Redis(connection_pool=pool))
+        client = redis.asyncio.Redis(connection_pool=pool)
+        keys_client = client
+        if redis_is_cluster():
+            # Pub/sub stays on the node REDIS_URL names: Redis Cluster passes
+            # every PUBLISH to all nodes, so one subscriber sees them all.
+            keys_client = cast(
+                redis.asyncio.Redis,
+                redis.asyncio.cluster.RedisCluster.from_url(
+                    settings.REDIS_URL,
+                    decode_responses=True,
+                    socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                    socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                    health_check_interval=30,
+                    max_connections=32,
+                ),
+            )
+        hub = ChannelHub(client, keys_client)
         _hubs[loop] = hub
     return hub
 

@@ -148,11 +148,24 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # deployments (or test runs) can share one Redis.
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "onsale:")
 REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "2"))
+# REDIS_URL names a node of a Redis Cluster (ElastiCache: the configuration
+# endpoint): the queue, holds, rate limits and account checks then spread
+# over its shards, one event's keys on one shard (they share a hash tag).
+# Django's cache and sessions (django-redis) and the Celery broker cannot use
+# a cluster: CACHE_REDIS_URL and CELERY_BROKER_URL must then name a
+# non-cluster Redis.
+REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
+CACHE_REDIS_URL = env_str("CACHE_REDIS_URL") or ("" if REDIS_CLUSTER else REDIS_URL)
+if REDIS_CLUSTER and not (CACHE_REDIS_URL and env_str("CELERY_BROKER_URL")):
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER is on: set CACHE_REDIS_URL (sessions and cache) and "
+        "CELERY_BROKER_URL to a Redis that is not a cluster."
+    )
 
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_REDIS_URL,
         "KEY_PREFIX": REDIS_KEY_PREFIX + "cache",
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -167,7 +180,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CACHE_REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Auth -------------------------------------------------------------------

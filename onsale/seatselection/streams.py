@@ -38,7 +38,9 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.views.decorators.http import require_GET
-from redis.exceptions import RedisError
+
+# RedisClusterException: the cluster client found no node to learn slots from.
+from redis.exceptions import RedisClusterException, RedisError
 
 from onsale.platform.exceptions import (
     DomainError,
@@ -143,7 +145,7 @@ async def _frames_async(
         yield sse_frame(hello)
         async for item in items:
             yield sse_frame(item)
-    except (RedisError, OSError, SubscriptionLost) as exc:
+    except (RedisError, RedisClusterException, OSError, SubscriptionLost) as exc:
         _ended_by_redis(exc)
     finally:
         await items.aclose()
@@ -261,7 +263,7 @@ async def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
             # plain iterator, begun on the request's thread, which WSGI then
             # goes on reading.
             frames = await sync_to_async(_stream_open)(event_id)
-    except (RedisError, OSError, SubscriptionLost) as exc:
+    except (RedisError, RedisClusterException, OSError, SubscriptionLost) as exc:
         logger.warning(
             "seat stream refused: Redis unavailable", extra={"error": str(exc)}
         )

@@ -314,3 +314,52 @@ def test_newrelic_stays_off_without_a_key(monkeypatch) -> None:
     monkeypatch.setenv("NEW_RELIC_LICENSE_KEY", "x" * 40)
     assert newrelic_initialize() is True
     assert calls == [(None,)]
+
+
+@pytest.mark.parametrize(
+    "missing", ["CACHE_REDIS_URL", "CELERY_BROKER_URL"], ids=["cache", "broker"]
+)
+def test_redis_cluster_without_a_plain_redis_for_cache_and_broker_refuses_to_start(
+    missing: str,
+) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CACHE_REDIS_URL", "CELERY_BROKER_URL")
+    }
+    env.update(
+        REDIS_CLUSTER="true",
+        CACHE_REDIS_URL="redis://127.0.0.1:6379/2",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/3",
+    )
+    del env[missing]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "REDIS_CLUSTER is on: set CACHE_REDIS_URL" in result.stderr
+
+
+def test_redis_cluster_outages_are_dependency_failures_and_bugs_are_not() -> None:
+    import redis.exceptions as errors
+
+    from onsale.platform.exceptions import dependency_failure
+
+    unreachable = errors.RedisClusterException("Redis Cluster cannot be connected")
+    unreachable.__cause__ = errors.ConnectionError("refused")
+    outages = [
+        errors.ClusterDownError("CLUSTERDOWN The cluster is down"),
+        errors.MasterDownError("MASTERDOWN Link with MASTER is down"),
+        errors.ClusterError("TTL exhausted."),
+        errors.SlotNotCoveredError("Slot 42 not covered by the cluster."),
+        unreachable,
+    ]
+    assert [dependency_failure(exc) for exc in outages] == ["redis"] * len(outages)
+    # Keys of two slots in one script: a bug, answered 500 and logged.
+    assert dependency_failure(errors.RedisClusterException("CROSSSLOT")) is None
+    assert dependency_failure(errors.ResponseError("CROSSSLOT Keys")) is None
