@@ -296,12 +296,15 @@ def test_environment_references_resolve(rendered, overlay):
                 "WAITINGROOM_JWT_PRIVATE_KEY",
                 "DJANGO_ALLOWED_HOSTS",
             } <= known, name
-            assert (
-                configmaps[container["envFrom"][0]["configMapRef"]["name"]]["data"][
-                    "DJANGO_DEBUG"
-                ]
-                == "false"
-            )
+            config = configmaps[container["envFrom"][0]["configMapRef"]["name"]]
+            assert config["data"]["DJANGO_DEBUG"] == "false"
+            # The state on Redis Cluster: the cache, sessions and broker must
+            # name a plain Redis, or the settings refuse to start.
+            assert config["data"]["REDIS_CLUSTER"] == "true"
+            values = {item["name"]: item.get("value", "") for item in container["env"]}
+            for plain in ("CACHE_REDIS_URL", "CELERY_BROKER_URL"):
+                assert "$(BROKER_REDIS_HOST)" in values[plain], (name, plain)
+            assert "$(REDIS_HOST)" in values["REDIS_URL"], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
