@@ -22,7 +22,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import redis.asyncio
 import redis.asyncio.cluster
@@ -242,17 +242,18 @@ def channel_hub() -> ChannelHub:
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
+        options: dict[str, Any] = {
+            "decode_responses": True,
+            "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+            "socket_connect_timeout": settings.REDIS_SOCKET_TIMEOUT,
+            "health_check_interval": 30,
+            "max_connections": 32,
+        }
         # A blocking pool: a burst of reconnecting streams waits its turn for
         # one of these connections instead of failing.
         pool: redis.asyncio.BlockingConnectionPool = (
             redis.asyncio.BlockingConnectionPool.from_url(
-                settings.REDIS_URL,
-                decode_responses=True,
-                socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-                socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-                health_check_interval=30,
-                max_connections=32,
-                timeout=settings.REDIS_SOCKET_TIMEOUT,
+                settings.REDIS_URL, timeout=settings.REDIS_SOCKET_TIMEOUT, **options
             )
         )
         client = redis.asyncio.Redis(connection_pool=pool)
@@ -263,12 +264,7 @@ def channel_hub() -> ChannelHub:
             keys_client = cast(
                 redis.asyncio.Redis,
                 redis.asyncio.cluster.RedisCluster.from_url(
-                    settings.REDIS_URL,
-                    decode_responses=True,
-                    socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-                    socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-                    health_check_interval=30,
-                    max_connections=32,
+                    settings.REDIS_URL, **options
                 ),
             )
         hub = ChannelHub(client, keys_client)

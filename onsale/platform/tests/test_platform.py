@@ -276,7 +276,13 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
         key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
     }
     env.update(DJANGO_SETTINGS_MODULE="onsale.platform.settings", DJANGO_DEBUG="false")
-    result = subprocess.run(
+    result = _manage_check(env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         capture_output=True,
@@ -284,8 +290,6 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
         env=env,
         check=False,
     )
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 def test_production_hashes_passwords_with_argon2() -> None:
@@ -333,14 +337,7 @@ def test_redis_cluster_without_a_plain_redis_for_cache_and_broker_refuses_to_sta
         CELERY_BROKER_URL="redis://127.0.0.1:6379/3",
     )
     del env[missing]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    result = _manage_check(env)
     assert result.returncode != 0
     assert "REDIS_CLUSTER is on: set CACHE_REDIS_URL" in result.stderr
 
