@@ -36,18 +36,22 @@ def _database_url() -> str:
 
 
 def redis_flush_prefix() -> None:
+    """Remove this run's keys: from the state Redis and, when it is another
+    one (REDIS_CLUSTER on), from the Redis of Django's cache and sessions."""
     from onsale.platform.redis import redis_client
 
-    client = redis_client()
     prefix = settings.REDIS_KEY_PREFIX
-    batch: list[str] = []
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        batch.append(key)
-        if len(batch) >= 1000:
+    urls = {settings.REDIS_URL, settings.CACHE_REDIS_URL}
+    for url in sorted(urls):
+        client = redis_client(url=url)
+        batch: list[str] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.unlink(*batch)
+                batch = []
+        if batch:
             client.unlink(*batch)
-            batch = []
-    if batch:
-        client.unlink(*batch)
 
 
 @pytest.fixture(autouse=True)
