@@ -279,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         waitingroom_bench._mysql(args, f"DROP DATABASE IF EXISTS `{database}`")
-        waitingroom_bench._cleanup_redis(env["REDIS_KEY_PREFIX"], args.redis_url)
+        from bench.stack import redis_keys_delete
+
+        redis_keys_delete(args.redis_url, env["REDIS_KEY_PREFIX"])
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -652,7 +652,9 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
-        _cleanup_redis(env["REDIS_KEY_PREFIX"], args.redis_url)
+        from bench.stack import redis_keys_delete
+
+        redis_keys_delete(args.redis_url, env["REDIS_KEY_PREFIX"])
         _mysql(args, f"DROP DATABASE IF EXISTS `{database}`")
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -750,20 +752,6 @@ def main(argv: list[str] | None = None) -> int:
     ]
     _print_table(rows)
     return 0 if accuracy.over_admitted_max == 0 else 1
-
-
-def _cleanup_redis(prefix: str, url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    batch = []
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        batch.append(key)
-        if len(batch) >= 1000:
-            client.unlink(*batch)
-            batch = []
-    if batch:
-        client.unlink(*batch)
 
 
 if __name__ == "__main__":
