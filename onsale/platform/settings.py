@@ -78,6 +78,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "onsale.platform.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app server (bin/run has no nginx); in
+    # front of everything that touches the session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "onsale.platform.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -487,10 +490,13 @@ ONSALE_BENCH_VIEWS = env_bool("ONSALE_BENCH_VIEWS", False)
 ORDERS_SITE_URL = env_str("ORDERS_SITE_URL", "")
 
 # --- Deployment: static and media files (Dockerfile, cloudformation/cdn.yaml) --
-# Content-hashed static file names (Django's manifest storage), so nginx and
-# CloudFront may cache them for a year. The image switches this on and collects
-# at build time; tests and `bin/run` leave it off (no collectstatic needed).
+# Content-hashed, pre-compressed static file names (WhiteNoise's manifest
+# storage), so WhiteNoise, nginx and CloudFront may cache them for a year. The
+# image and `bin/run` switch this on and collect first; tests leave it off and
+# WhiteNoise serves the apps' static folders as they are (no collectstatic).
 ONSALE_STATIC_MANIFEST = env_bool("ONSALE_STATIC_MANIFEST", False)
+WHITENOISE_USE_FINDERS = not ONSALE_STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = DEBUG and not ONSALE_STATIC_MANIFEST
 # The public host CloudFront serves /static/ and /media/ on, from the bucket's
 # static/ and media/ folders (django-storages reads this name); empty: the
 # bucket's own address.
@@ -502,7 +508,7 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 elif ONSALE_STATIC_MANIFEST:
     STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     }
 # Attach the ticket PDF to the confirmation email (rendered by the worker);
 # false: the email links to the order page and the PDF is rendered on its

@@ -218,7 +218,7 @@ def stack(
     broker_prefix = f"onsale-e2e-{os.getpid()}:broker:"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.e2e.stack_settings",
+        "DJANGO_SETTINGS_MODULE": "onsale.checkout.tests.worker_settings",
         "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{database}",
         "ONSALE_WORKER_DATABASE_NAME": database,
         "ONSALE_WORKER_EMAIL_DIR": str(folder / "mail"),

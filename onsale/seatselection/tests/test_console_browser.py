@@ -9,7 +9,6 @@ the control room is kept under artifacts/.
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 import subprocess
@@ -22,7 +21,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.db import connection
 from django.utils import timezone
 
@@ -88,20 +86,6 @@ def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
             process.wait()
 
 
-def _serve_static(route: Any) -> None:
-    """gunicorn does not serve /static/ (nginx does in production): answer from
-    the apps' static folders, as `runserver` would."""
-    path = route.request.url.split("/static/", 1)[1].split("?", 1)[0]
-    found = finders.find(path)
-    if not found:
-        route.fulfill(status=404, body="")
-        return
-    content_type = mimetypes.guess_type(str(found))[0] or "application/octet-stream"
-    route.fulfill(
-        status=200, body=Path(str(found)).read_bytes(), content_type=content_type
-    )
-
-
 def _utc_input(delta: timedelta) -> str:
     return (timezone.now() + delta).strftime("%Y-%m-%dT%H:%M")
 
@@ -125,7 +109,6 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.set_default_timeout(30_000)
             expect.set_options(timeout=30_000)
-            page.route(re.compile(r".*/static/.*"), _serve_static)
             dialogs: list[str] = []
 
             def accept(dialog: Any) -> None:

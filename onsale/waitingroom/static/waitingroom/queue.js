@@ -130,8 +130,19 @@
       .catch(function () { schedule(10000 + Math.random() * 5000); });
   }
 
-  countdown();
-  window.setInterval(countdown, 1000);
-  if (state === "admitted" || state === "active") { claim(); }
-  poll();
+  // The script runs, so it takes over from the page's own refresh (the
+  // fallback for when this file does not load): window.stop() cancels the
+  // pending meta refresh. It also stops whatever is still loading, so the
+  // page's own calls start only after it, once the page has loaded.
+  function start() {
+    window.stop();
+    var note = document.getElementById("queue-refresh-note");
+    if (note) { note.hidden = true; }
+    countdown();
+    window.setInterval(countdown, 1000);
+    if (state === "admitted" || state === "active") { claim(); }
+    poll();
+  }
+  if (document.readyState === "complete") { start(); }
+  else { window.addEventListener("load", start); }
 })();
