@@ -8,6 +8,7 @@ project runs on the embedded defaults: SQLite in `var/` and the local Redis.
 from __future__ import annotations
 
 import socket
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -497,6 +498,10 @@ ORDERS_SITE_URL = env_str("ORDERS_SITE_URL", "")
 ONSALE_STATIC_MANIFEST = env_bool("ONSALE_STATIC_MANIFEST", False)
 WHITENOISE_USE_FINDERS = not ONSALE_STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG and not ONSALE_STATIC_MANIFEST
+if not ONSALE_STATIC_MANIFEST:
+    # Nothing is collected then, so STATIC_ROOT may well not exist: that is
+    # expected, and the warning would break the one-JSON-object-per-line logs.
+    warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 # The public host CloudFront serves /static/ and /media/ on, from the bucket's
 # static/ and media/ folders (django-storages reads this name); empty: the
 # bucket's own address.
