@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "onsale.seatselection",
     "onsale.checkout",
     "onsale.orders",
+    # Reads the apps above (their selectors), so it comes after them.
+    "onsale.console",
 ]
 
 MIDDLEWARE = [

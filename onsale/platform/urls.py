@@ -21,7 +21,9 @@ handler500 = "onsale.platform.exceptions.handler500"
 SERVICE_URLCONFS: dict[str, list[str]] = {
     "usermgmt": ["onsale.usermgmt.urls"],
     "waitingroom": ["onsale.waitingroom.urls"],
-    "seatselection": ["onsale.seatselection.urls"],
+    # The organizer console's pages and APIs have always been served here
+    # (the Ingress routes /organizer and /api/v1/organizer/events to it).
+    "seatselection": ["onsale.seatselection.urls", "onsale.console.urls"],
     # The live seat stream (server-sent events), served under ASGI.
     "seatstream": ["onsale.seatselection.stream_urls"],
     "checkout": ["onsale.checkout.urls"],

@@ -56,4 +56,4 @@ def test_console_pages_list_and_wire_the_organizers_event(organizer, event):
     room = client.get(f"/organizer/events/{event.pk}/live").content.decode()
     assert f'data-live-url="/api/v1/organizer/events/{event.pk}/live"' in room
     assert f'data-audit-url="/api/v1/organizer/events/{event.pk}/audit"' in room
-    assert "seatselection/console.js" in room
+    assert "console/console.js" in room

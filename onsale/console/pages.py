@@ -83,7 +83,7 @@ def console_event_list(request: HttpRequest) -> HttpResponse:
         "compact_example": COMPACT_EXAMPLE,
         "is_staff": viewer.is_platform_staff,
     }
-    return render(request, "seatselection/console/event_list.html", context)
+    return render(request, "console/event_list.html", context)
 
 
 @require_GET
@@ -98,7 +98,7 @@ def console_event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
         "compact_example": COMPACT_EXAMPLE,
         "statuses": Event.Status,
     }
-    return render(request, "seatselection/console/event_edit.html", context)
+    return render(request, "console/event_edit.html", context)
 
 
 @require_GET
@@ -108,4 +108,4 @@ def console_control_room(request: HttpRequest, event_id: int) -> HttpResponse:
     """The live control room: numbers, chart, controls and the audit log."""
     event = _event(request, event_id)
     context = {"event": event, "urls": _urls(event.pk)}
-    return render(request, "seatselection/console/control_room.html", context)
+    return render(request, "console/control_room.html", context)

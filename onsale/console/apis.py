@@ -17,12 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from onsale.console.live import event_live_get
 from onsale.orders.selectors import event_sales_get
 from onsale.platform.audit import audit_list_for_event
 from onsale.platform.exceptions import InvalidInput
 from onsale.platform.models import AuditEntry
 from onsale.seatselection import selectors
-from onsale.seatselection.live import event_live_get
 from onsale.seatselection.seatmap_csv import seatmap_replace_from_csv
 from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer

@@ -1,0 +1,102 @@
+"""The control room's numbers (`event_live_get`, `event_seat_counts_get`) and
+the seat and order gauges behind the oversell detector (docs/observability.md),
+collected by `seat_gauges_collect`."""
+
+from __future__ import annotations
+
+import pytest
+
+from onsale.checkout.tests.helpers import Shopper, checkout_body, seat_ids, seated_event
+from onsale.console.live import (
+    SeatCounts,
+    event_live_get,
+    event_seat_counts_get,
+    seat_gauges_collect,
+)
+from onsale.platform.metrics import gauges_collect
+from onsale.seatselection.models import Event
+from onsale.seatselection.tests.factories import EventFactory
+from onsale.waitingroom.selectors import waitingroom_config_get
+
+pytestmark = pytest.mark.django_db
+
+
+def test_event_seat_counts_get_is_all_zero_before_a_seat_map(event) -> None:
+    assert event_seat_counts_get(event=event) == SeatCounts(
+        capacity=0, available=0, seats_held=0, holds_active=0
+    )
+
+
+def test_event_seat_counts_get_counts_seats_places_and_holds() -> None:
+    # given SMALL_MAP (80 seats, 100 standing places) and one hold of two seats
+    event = seated_event()
+    Shopper(event).hold(seat_ids(event)[:2])
+    # then two seats are held by one live hold, and nothing is sold
+    assert event_seat_counts_get(event=event) == SeatCounts(
+        capacity=180, available=178, seats_held=2, holds_active=1
+    )
+
+
+def test_event_live_get_of_a_draft_event_shows_its_configured_room(
+    organizer,
+) -> None:
+    draft = EventFactory(organization=organizer.organization, status=Event.Status.DRAFT)
+    config = waitingroom_config_get(event_id=draft.pk)
+    live = event_live_get(event=draft)
+    # a draft has no live queue and no seat map: zeros, and the configured room
+    assert (live.event_id, live.event_status, live.state) == (
+        draft.pk,
+        "draft",
+        config.state,
+    )
+    assert (live.rate_per_minute, live.burst, live.max_active) == (
+        config.rate_per_minute,
+        config.burst,
+        config.max_active,
+    )
+    assert (
+        live.queue_length,
+        live.serving,
+        live.issued,
+        live.active_shoppers,
+        live.holds,
+        live.capacity,
+        live.available,
+        live.tickets_sold,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0)
+    assert live.revenue == 0
+    assert live.measured_rate_per_minute is None
+    assert (live.drain_eta_seconds, live.sellout_eta_seconds) == (None, None)
+    assert live.as_document()["revenue"] == "0"
+
+
+# Committed for real: the sale retires its hold in Redis on commit.
+@pytest.mark.django_db(transaction=True)
+def test_seat_gauges_show_capacity_sold_and_held() -> None:
+    event = seated_event()
+    total = len(seat_ids(event))
+    buyer = Shopper(event)
+    hold = buyer.hold(seat_ids(event)[:3])
+    assert (
+        buyer.checkout(hold.hold_id, body=checkout_body(hold.hold_id)).status_code
+        == 201
+    )
+    Shopper(event).hold(seat_ids(event)[3:5])
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for sample in seat_gauges_collect()
+    }
+    labels = (("event_id", event.pk),)
+    assert samples[("onsale_event_seats_sold", labels)] == 3
+    assert samples[("onsale_seats_held", labels)] == 2
+    assert samples[("onsale_holds_active", labels)] == 1
+    assert samples[("onsale_event_capacity", labels)] >= total
+    assert samples[("onsale_orders", (("state", "paid"),))] == 1
+    # and they reach the scrape
+    names = {sample.name for sample in gauges_collect().samples}
+    assert {
+        "onsale_event_capacity",
+        "onsale_event_seats_sold",
+        "onsale_orders",
+    } <= names
