@@ -314,7 +314,7 @@ def celery_queue_names() -> list[str]:
     configured = list(getattr(settings, "METRICS_CELERY_QUEUES", []) or [])
     if configured:
         return configured
-    from onsale.platform.celery import app
+    from onsale.config.celery import app
 
     names = {str(app.conf.task_default_queue or "celery")}
     for route in (app.conf.task_routes or {}).values():

@@ -2,7 +2,7 @@
 
 `GET /api/v1/events/{id}/seats/stream` is public, like the availability
 snapshot. In production it is its own service (`ONSALE_SERVICE=seatstream`):
-gunicorn with uvicorn's worker runs the ASGI application (onsale/platform/asgi.py),
+gunicorn with uvicorn's worker runs the ASGI application (onsale/config/asgi.py),
 and an open stream is a coroutine waiting on a queue fed by the process's one
 Redis pub/sub connection, so one worker holds thousands of them and no web
 thread waits on a seat page.

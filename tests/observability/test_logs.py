@@ -226,7 +226,7 @@ def test_published_tasks_carry_the_request_context_in_their_headers() -> None:
 
 
 def test_celery_does_not_configure_logging_of_its_own() -> None:
-    from onsale.platform.celery import app
+    from onsale.config.celery import app
 
     # A receiver on setup_logging makes Celery leave logging (and stdout) alone.
     receivers = signals.setup_logging.receivers

@@ -290,7 +290,7 @@ def test_gunicorn_workers_are_counted_together_and_log_json(
     database = connection.settings_dict["NAME"]
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{database}",
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         "GUNICORN_BIND": f"127.0.0.1:{port}",

@@ -279,7 +279,7 @@ def test_gauge_task_sends_every_gauge_and_queue_snapshot(
 def test_the_gauge_task_is_scheduled_by_beat_and_expires() -> None:
     from django.conf import settings
 
-    from onsale.platform.celery import app
+    from onsale.config.celery import app
 
     entries = [
         entry
@@ -358,7 +358,7 @@ print(json.dumps({"developer_mode": settings.developer_mode, "monitor_mode": set
 """
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "NEW_RELIC_CONFIG_FILE": str(ROOT / "newrelic.ini"),
         "NEW_RELIC_ENVIRONMENT": "test",
         "NEW_RELIC_LOG": str(tmp_path / "agent.log"),

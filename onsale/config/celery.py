@@ -14,7 +14,7 @@ from celery.signals import worker_process_init
 from onsale.platform.logging import celery_logging_connect
 from onsale.platform.newrelic_agent import newrelic_initialize
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.platform.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings")
 
 app = Celery("onsale")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "onsale.seatselection",
     "onsale.checkout",
     "onsale.orders",
+    # Project wiring last: its demo_load command reads every app.
+    "onsale.config",
 ]
 
 MIDDLEWARE = [
@@ -91,9 +93,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-ROOT_URLCONF = "onsale.platform.urls"
-WSGI_APPLICATION = "onsale.platform.wsgi.application"
-ASGI_APPLICATION = "onsale.platform.asgi.application"
+ROOT_URLCONF = "onsale.config.urls"
+WSGI_APPLICATION = "onsale.config.wsgi.application"
+ASGI_APPLICATION = "onsale.config.asgi.application"
 
 TEMPLATES = [
     {
