@@ -139,7 +139,13 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "charset": "utf8mb4",
             # Django's default for MySQL; the concurrency rules rely on it.
             "isolation_level": "read committed",
-            "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+            # A row lock waited for longer than this fails the statement;
+            # the API answers 409 with Retry-After (platform/db.py) instead
+            # of holding the worker for InnoDB's default 50 seconds.
+            "init_command": (
+                "SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout="
+                f"{env_int('DB_LOCK_WAIT_TIMEOUT_SECONDS', 5)}"
+            ),
             "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
             # A MySQL that stops answering fails the query (OperationalError
             # -> 503 with Retry-After) instead of holding the worker until
