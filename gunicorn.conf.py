@@ -55,9 +55,9 @@ preload_app = True
 
 # --- Observability -------------------------------------------------------------
 # gunicorn's own error and access lines as JSON objects of the same shape as
-# the application's (onsale.platform.logging.GunicornLogger). Access lines stay
+# the application's (onsale.platform.observability.gunicorn.GunicornLogger). Access lines stay
 # off unless GUNICORN_ACCESS_LOG is set (see above); set it to "-" for stdout.
-logger_class = "onsale.platform.logging.GunicornLogger"
+logger_class = "onsale.platform.observability.gunicorn.GunicornLogger"
 
 
 def _prometheus_directory() -> str:

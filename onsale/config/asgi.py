@@ -4,7 +4,7 @@ open server-sent event stream waits on the event loop instead of a thread."""
 
 import os
 
-from onsale.platform.newrelic_agent import newrelic_initialize
+from onsale.platform.observability.newrelic import newrelic_initialize
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings")
 newrelic_initialize()

@@ -11,8 +11,8 @@ import os
 from celery import Celery
 from celery.signals import worker_process_init
 
-from onsale.platform.logging import celery_logging_connect
-from onsale.platform.newrelic_agent import newrelic_initialize
+from onsale.platform.observability.celery_context import celery_logging_connect
+from onsale.platform.observability.newrelic import newrelic_initialize
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings")
 

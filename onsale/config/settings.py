@@ -386,8 +386,12 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "onsale.platform.logging.ContextFilter"}},
-    "formatters": {"json": {"()": "onsale.platform.logging.JsonFormatter"}},
+    "filters": {
+        "context": {"()": "onsale.platform.observability.logging.ContextFilter"}
+    },
+    "formatters": {
+        "json": {"()": "onsale.platform.observability.logging.JsonFormatter"}
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -408,7 +412,7 @@ LOGGING = {
 
 # --- New Relic --------------------------------------------------------------
 # The agent is switched on by NEW_RELIC_LICENSE_KEY or NEW_RELIC_CONFIG_FILE
-# (see onsale/platform/newrelic_agent.py); nothing else changes without them.
+# (see onsale/platform/observability/newrelic.py); nothing else changes without them.
 NEW_RELIC_LICENSE_KEY = env_str("NEW_RELIC_LICENSE_KEY", "")
 NEW_RELIC_CONFIG_FILE = env_str("NEW_RELIC_CONFIG_FILE", "")
 

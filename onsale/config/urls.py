@@ -11,7 +11,8 @@ from django.urls.resolvers import ResolverMatch, RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from onsale.config import bench_views
-from onsale.platform import health, metrics, ops, views
+from onsale.platform import views
+from onsale.platform.observability import health, metrics, ops
 
 handler400 = "onsale.platform.exceptions.handler400"
 handler403 = "onsale.platform.exceptions.handler403"

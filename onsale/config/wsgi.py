@@ -2,7 +2,7 @@
 
 import os
 
-from onsale.platform.newrelic_agent import newrelic_initialize
+from onsale.platform.observability.newrelic import newrelic_initialize
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings")
 newrelic_initialize()

@@ -6,7 +6,7 @@ class SeatselectionConfig(AppConfig):
     label = "seatselection"
 
     def ready(self) -> None:
-        from onsale.platform.metrics import register_collector
+        from onsale.platform.observability.metrics import register_collector
         from onsale.seatselection.live import seat_gauges_collect
 
         # Capacity, sold, held and orders by state on /metrics and in New

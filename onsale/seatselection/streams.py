@@ -47,7 +47,7 @@ from onsale.platform.exceptions import (
     dependency_unavailable_response,
     error_body,
 )
-from onsale.platform.metrics import SEAT_STREAMS_OPEN
+from onsale.platform.observability.metrics import SEAT_STREAMS_OPEN
 from onsale.platform.pubsub import SubscriptionLost
 from onsale.seatselection import selectors
 from onsale.seatselection.selectors import StreamItem

@@ -111,7 +111,7 @@ class Stack:
 
     def origin_hits(self, path: str) -> int:
         """Requests for `path` gunicorn itself served: its access log, one
-        JSON object a line (onsale.platform.logging.GunicornLogger). The line
+        JSON object a line (onsale.platform.observability.gunicorn.GunicornLogger). The line
         is written just after the response, so wait for the count to settle."""
         count, settled_at = -1, time.monotonic()
         while time.monotonic() - settled_at < 0.5:

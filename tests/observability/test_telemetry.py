@@ -16,8 +16,10 @@ import newrelic.agent
 import pytest
 from django.test import Client, override_settings
 
-from onsale.platform import context, metrics, newrelic_agent, telemetry
-from onsale.platform.metrics import GaugeSample, QueueState
+from onsale.platform import context
+from onsale.platform.observability import metrics, telemetry
+from onsale.platform.observability import newrelic as newrelic_agent
+from onsale.platform.observability.metrics import GaugeSample, QueueState
 from tests.observability.conftest import validate_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +207,7 @@ def test_gauge_task_sends_nothing_and_reads_nothing_without_the_agent(
 
     metrics.register_collector(watched, name="test-watched")
     try:
-        from onsale.platform.tasks import telemetry_gauges_record
+        from onsale.platform.observability.tasks import telemetry_gauges_record
 
         result = telemetry_gauges_record.apply()
         assert (result.successful(), result.result) == (True, 0)
@@ -343,7 +345,7 @@ def test_the_real_agent_in_developer_mode_runs_the_facade_and_sends_nothing(
 import json, os
 import django
 django.setup()
-from onsale.platform import newrelic_agent, telemetry
+from onsale.platform.observability import newrelic as newrelic_agent, telemetry
 assert newrelic_agent.newrelic_initialize() is True
 import newrelic.agent
 from newrelic.core.config import global_settings

@@ -8,8 +8,8 @@ import pytest
 
 from onsale.checkout.payments.fake import DECLINE_CARD
 from onsale.checkout.tests.helpers import Shopper, checkout_body, seat_ids, seated_event
-from onsale.platform import telemetry
-from onsale.platform.metrics import gauges_collect
+from onsale.platform.observability import telemetry
+from onsale.platform.observability.metrics import gauges_collect
 from onsale.seatselection.live import seat_gauges_collect
 
 pytestmark = pytest.mark.django_db

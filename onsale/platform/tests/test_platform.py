@@ -16,9 +16,9 @@ from django.db import connections
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
-from onsale.platform import health
 from onsale.platform.exceptions import Conflict, exception_handler
-from onsale.platform.logging import ContextFilter, JsonFormatter
+from onsale.platform.observability import health
+from onsale.platform.observability.logging import ContextFilter, JsonFormatter
 from onsale.platform.ratelimit import ratelimit_hit
 from onsale.platform.redis import lua_script, redis_client, redis_key
 
@@ -304,8 +304,8 @@ def test_production_hashes_passwords_with_argon2() -> None:
 def test_newrelic_stays_off_without_a_key(monkeypatch) -> None:
     import newrelic.agent
 
-    from onsale.platform import newrelic_agent
-    from onsale.platform.newrelic_agent import newrelic_initialize
+    from onsale.platform.observability import newrelic as newrelic_agent
+    from onsale.platform.observability.newrelic import newrelic_initialize
 
     # Switching the (stubbed) agent on must not leak into later tests.
     monkeypatch.setattr(newrelic_agent, "_agent", None)
