@@ -14,10 +14,30 @@ from __future__ import annotations
 import contextlib
 import logging
 import logging.config
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onsale.platform import context
 from onsale.platform.observability.logging import process_role_set
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+# The project's Celery app, registered by onsale/config/celery.py when it is
+# created (platform imports no project wiring); /metrics and the ops status
+# read the queue names from its routes.
+_app: Celery | None = None
+
+
+def celery_app_register(app: Celery) -> None:
+    """Name the project's Celery app for the platform's readers."""
+    global _app
+    _app = app
+
+
+def celery_app() -> Celery | None:
+    """The registered Celery app, or None before config/celery.py ran."""
+    return _app
+
 
 _task_contexts: dict[str, context.TaskContext] = {}
 _HEADER_PREFIX = "onsale_"

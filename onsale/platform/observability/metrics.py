@@ -60,6 +60,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
 from onsale.platform.exceptions import error_body
+from onsale.platform.observability.celery_context import celery_app
 from onsale.platform.observability.health import dependency_checks
 
 logger = logging.getLogger(__name__)
@@ -314,8 +315,9 @@ def celery_queue_names() -> list[str]:
     configured = list(getattr(settings, "METRICS_CELERY_QUEUES", []) or [])
     if configured:
         return configured
-    from onsale.config.celery import app
-
+    app = celery_app()
+    if app is None:
+        return ["celery"]  # Celery's own default, before any app registers
     names = {str(app.conf.task_default_queue or "celery")}
     for route in (app.conf.task_routes or {}).values():
         if isinstance(route, Mapping) and route.get("queue"):
