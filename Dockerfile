@@ -48,7 +48,7 @@ RUN apt-get update \
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=onsale.platform.settings \
+    DJANGO_SETTINGS_MODULE=onsale.config.settings \
     ONSALE_SERVICE=all \
     ONSALE_VAR_DIR=/tmp/onsale \
     ONSALE_STATIC_MANIFEST=true \

@@ -14,7 +14,7 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, str(default)))
 
 
-wsgi_app = "onsale.platform.wsgi:application"
+wsgi_app = "onsale.config.wsgi:application"
 # All interfaces: inside a pod the only way in is the pod IP.
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{_int('PORT', 8000)}")
 # Threads, not more processes: requests mostly wait on Redis and MySQL, and a
@@ -55,9 +55,9 @@ preload_app = True
 
 # --- Observability -------------------------------------------------------------
 # gunicorn's own error and access lines as JSON objects of the same shape as
-# the application's (onsale.platform.logging.GunicornLogger). Access lines stay
+# the application's (onsale.platform.observability.gunicorn.GunicornLogger). Access lines stay
 # off unless GUNICORN_ACCESS_LOG is set (see above); set it to "-" for stdout.
-logger_class = "onsale.platform.logging.GunicornLogger"
+logger_class = "onsale.platform.observability.gunicorn.GunicornLogger"
 
 
 def _prometheus_directory() -> str:
@@ -114,6 +114,6 @@ def on_exit(server: Any) -> None:
 # Recycling after N requests would cut every open stream of the worker at once,
 # so it is off unless GUNICORN_MAX_REQUESTS asks for it.
 if os.environ.get("WEB_ASGI", "").lower() in ("1", "true", "yes", "on"):
-    wsgi_app = "onsale.platform.asgi:application"
-    worker_class = "onsale.platform.asgi_worker.StreamWorker"
+    wsgi_app = "onsale.config.asgi:application"
+    worker_class = "onsale.config.asgi_worker.StreamWorker"
     max_requests = _int("GUNICORN_MAX_REQUESTS", 0)

@@ -40,12 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Worker classes compared by the runner; the WSGI/ASGI entry point each needs.
 WORKER_CLASSES = {
-    "sync": ("sync", "onsale.platform.wsgi:application"),
-    "gthread": ("gthread", "onsale.platform.wsgi:application"),
+    "sync": ("sync", "onsale.config.wsgi:application"),
+    "gthread": ("gthread", "onsale.config.wsgi:application"),
     # uvicorn's gunicorn worker as the project runs it (the seat stream's).
     "uvicorn": (
-        "onsale.platform.asgi_worker.StreamWorker",
-        "onsale.platform.asgi:application",
+        "onsale.config.asgi_worker.StreamWorker",
+        "onsale.config.asgi:application",
     ),
 }
 # Environment each worker class needs on top of the stack's. Under ASGI,
@@ -222,7 +222,7 @@ class Stack:
         }
         env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "onsale.platform.settings",
+                "DJANGO_SETTINGS_MODULE": "onsale.config.settings",
                 "DJANGO_DEBUG": "false",
                 "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
                 "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -308,7 +308,7 @@ class Stack:
             "\n"
             "def post_worker_init(worker):\n"
             "    # Celery's broker keys under this stack's prefix, as the worker's.\n"
-            "    from onsale.platform.celery import app\n"
+            "    from onsale.config.celery import app\n"
             "    app.conf.broker_transport_options = {\n"
             "        **app.conf.broker_transport_options,\n"
             f"        'global_keyprefix': {self.env['ONSALE_BROKER_KEY_PREFIX']!r},\n"

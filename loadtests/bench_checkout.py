@@ -72,7 +72,7 @@ def _signing_key() -> Path:
 
 # One environment for this process, the web server and the worker.
 ENV = {
-    "DJANGO_SETTINGS_MODULE": "onsale.platform.settings",
+    "DJANGO_SETTINGS_MODULE": "onsale.config.settings",
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -194,7 +194,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[byte
         "timeout = 60\nkeepalive = 75\nerrorlog = '-'\nloglevel = 'warning'\n"
         "def post_worker_init(worker):\n"
         "    # Broker keys under this run's prefix (see onsale/checkout/tests/worker_app.py)\n"
-        "    from onsale.platform.celery import app\n"
+        "    from onsale.config.celery import app\n"
         "    app.conf.broker_transport_options = {\n"
         "        **app.conf.broker_transport_options,\n"
         f"        'global_keyprefix': {ENV['ONSALE_BROKER_KEY_PREFIX']!r},\n"
@@ -209,7 +209,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[byte
             "gunicorn",
             "-c",
             str(config),
-            "onsale.platform.wsgi:application",
+            "onsale.config.wsgi:application",
         ],
         cwd=ROOT,
         env=env,

@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.platform.settings_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings_test")
 os.environ.setdefault("DATABASE_URL", "mysql://root@127.0.0.1:3306/onsale")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -244,7 +244,7 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     }
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "onsale.platform.settings",
+            "DJANGO_SETTINGS_MODULE": "onsale.config.settings",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
             "DJANGO_SECURE_SSL_REDIRECT": "false",

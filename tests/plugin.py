@@ -2,7 +2,7 @@
 
 Tests run against the real MariaDB and Redis: the run's own database
 (`test_onsale_<pid>`) and its own Redis key prefix, both from
-`onsale.platform.settings_test`. Redis keys under the prefix are removed after
+`onsale.config.settings_test`. Redis keys under the prefix are removed after
 each test.
 """
 

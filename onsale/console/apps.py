@@ -7,7 +7,7 @@ class ConsoleConfig(AppConfig):
 
     def ready(self) -> None:
         from onsale.console.live import seat_gauges_collect
-        from onsale.platform.metrics import register_collector
+        from onsale.platform.observability.metrics import register_collector
 
         # Capacity, sold, held and orders by state on /metrics and in New
         # Relic: the oversell alert reads these (docs/observability.md). The

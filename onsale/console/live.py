@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from onsale.orders.selectors import event_sales_get, order_counts_by_state
-from onsale.platform.metrics import GaugeSample
+from onsale.platform.observability.metrics import GaugeSample
 from onsale.seatselection.models import Event, Seat, SeatMap
 from onsale.seatselection.selectors import (
     availability_snapshot,

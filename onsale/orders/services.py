@@ -33,7 +33,7 @@ from onsale.checkout.payments import Charge, payment_gateway
 from onsale.orders.documents import order_pdf_render
 from onsale.orders.exceptions import OrderNotCancellable, RefundWindowClosed
 from onsale.orders.models import Order, RefundPolicy, Ticket
-from onsale.platform import telemetry
+from onsale.platform.observability import telemetry
 from onsale.seatselection.models import Event
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from onsale.platform.db import is_lock_wait_error
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_UNAVAILABLE = 5
@@ -73,6 +75,18 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     message = "The request conflicts with the current state."
+
+
+class LockTimeout(Conflict):
+    """Another request holds the rows this one must lock (MySQL gave up
+    waiting, see platform/db.py); retrying in a second usually succeeds."""
+
+    code = "lock_timeout"
+    message = "Someone else is changing this right now; try again in a moment."
+
+
+# Seconds a client waits before retrying after a LockTimeout.
+RETRY_AFTER_LOCK_TIMEOUT = 1
 
 
 class RateLimited(DomainError):
@@ -170,6 +184,9 @@ def _drf_response(exc: drf.APIException, context: dict[str, Any]) -> Response:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every error leaves as the one JSON shape."""
+    if is_lock_wait_error(exc):
+        # Before the dependency check, which would call it an outage (503).
+        exc = LockTimeout(retry_after=RETRY_AFTER_LOCK_TIMEOUT)
     if isinstance(exc, DomainError):
         return _response(
             _status_for(exc), exc.code, exc.message, exc.extra, exc.retry_after

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from onsale.platform import metrics
 from onsale.platform.context import (
     as_int,
     event_id_var,
@@ -23,8 +22,9 @@ from onsale.platform.context import (
     user_id_var,
 )
 from onsale.platform.exceptions import error_body
-from onsale.platform.logging import process_role_set
-from onsale.platform.newrelic_agent import newrelic_transaction_name
+from onsale.platform.observability import metrics
+from onsale.platform.observability.logging import process_role_set
+from onsale.platform.observability.newrelic import newrelic_transaction_name
 
 logger = logging.getLogger("onsale.request")
 

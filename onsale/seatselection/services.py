@@ -25,10 +25,10 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onsale.platform import telemetry
 from onsale.platform.audit import audit_changed, audit_record
 from onsale.platform.exceptions import DomainError
-from onsale.platform.telemetry import record_event
+from onsale.platform.observability import telemetry
+from onsale.platform.observability.telemetry import record_event
 from onsale.seatselection import scripts
 from onsale.seatselection.exceptions import (
     EventCurrencyLocked,

@@ -2,7 +2,7 @@
 
 `GET /api/v1/events/{id}/seats/stream` is public, like the availability
 snapshot. In production it is its own service (`ONSALE_SERVICE=seatstream`):
-gunicorn with uvicorn's worker runs the ASGI application (onsale/platform/asgi.py),
+gunicorn with uvicorn's worker runs the ASGI application (onsale/config/asgi.py),
 and an open stream is a coroutine waiting on a queue fed by the process's one
 Redis pub/sub connection, so one worker holds thousands of them and no web
 thread waits on a seat page.
@@ -47,7 +47,7 @@ from onsale.platform.exceptions import (
     dependency_unavailable_response,
     error_body,
 )
-from onsale.platform.metrics import SEAT_STREAMS_OPEN
+from onsale.platform.observability.metrics import SEAT_STREAMS_OPEN
 from onsale.platform.pubsub import SubscriptionLost
 from onsale.seatselection import selectors
 from onsale.seatselection.selectors import StreamItem

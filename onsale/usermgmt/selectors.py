@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 
-from onsale.platform import metrics
 from onsale.platform.exceptions import NotFound
+from onsale.platform.observability import metrics
 from onsale.platform.redis import redis_client, redis_key
 from onsale.usermgmt.models import Organization, User
 

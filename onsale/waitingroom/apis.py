@@ -239,16 +239,3 @@ class JwksApi(APIView):
         response = Response(selectors.jwks_get())
         response["Cache-Control"] = "public, max-age=300"
         return response
-
-
-class BenchAuthenticatedEmptyApi(APIView):
-    """Benchmark baseline (mounted only with ONSALE_BENCH_VIEWS): nothing but
-    the join's authentication and permission, so loadtests/ can tell the cost
-    of signing a fan in from the cost of the queue itself."""
-
-    authentication_classes = QUEUE_AUTHENTICATION
-    permission_classes = (IsAuthenticated,)
-
-    @extend_schema(exclude=True)
-    def post(self, request: Request) -> Response:
-        return Response({})

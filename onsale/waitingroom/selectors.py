@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from onsale.platform.metrics import QueueState
+from onsale.platform.observability.metrics import QueueState
 from onsale.waitingroom import exceptions, scripts
 from onsale.waitingroom.clock import local_now_seconds
 from onsale.waitingroom.draw import DRAW_METHOD

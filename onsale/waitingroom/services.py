@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from onsale.platform import telemetry
 from onsale.platform.audit import audit_record
+from onsale.platform.observability import telemetry
 from onsale.seatselection import selectors as event_selectors
 from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User

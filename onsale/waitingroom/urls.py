@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from onsale.waitingroom import apis, views
@@ -34,11 +33,3 @@ urlpatterns = [
     path(".well-known/jwks.json", apis.JwksApi.as_view(), name="jwks"),
     path("events/<int:event_id>/queue", views.queue_page, name="queue-page"),
 ]
-
-if settings.ONSALE_BENCH_VIEWS:
-    urlpatterns.append(
-        path(
-            "bench/waitingroom/authenticated-empty",
-            apis.BenchAuthenticatedEmptyApi.as_view(),
-        )
-    )

@@ -1,6 +1,6 @@
 """The routes each service mounts, as concrete sample paths.
 
-Built from `SERVICE_URLCONFS` in onsale/platform/urls.py, so a service that
+Built from `SERVICE_URLCONFS` in onsale/config/urls.py, so a service that
 adds a URL module (or a route to one) is covered without touching the tests.
 """
 

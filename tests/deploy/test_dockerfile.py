@@ -115,7 +115,7 @@ def build_context() -> list[str]:
 def test_dockerignore_matcher_follows_docker_rules():
     patterns = ["*", "!onsale/", "**/tests/", "!docker/entrypoint.sh"]
     assert dockerignore_excluded(".env", patterns)
-    assert not dockerignore_excluded("onsale/platform/urls.py", patterns)
+    assert not dockerignore_excluded("onsale/config/urls.py", patterns)
     assert dockerignore_excluded("onsale/platform/tests/test_x.py", patterns)
     assert not dockerignore_excluded("docker/entrypoint.sh", patterns)
     assert dockerignore_excluded("docker/other.sh", patterns)

@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from onsale.platform.urls import SERVICE_URLCONFS
+from onsale.config.urls import SERVICE_URLCONFS
 from tests.deploy.conftest import OVERLAYS, REPO, kustomize, run, tool
 from tests.deploy.routes import service_routes
 

@@ -111,7 +111,7 @@ class Stack:
 
     def origin_hits(self, path: str) -> int:
         """Requests for `path` gunicorn itself served: its access log, one
-        JSON object a line (onsale.platform.logging.GunicornLogger). The line
+        JSON object a line (onsale.platform.observability.gunicorn.GunicornLogger). The line
         is written just after the response, so wait for the count to settle."""
         count, settled_at = -1, time.monotonic()
         while time.monotonic() - settled_at < 0.5:
@@ -171,7 +171,7 @@ def stack(django_db_setup: object, django_db_blocker: Any) -> Iterator[Stack]:
     app_port, proxy_port, stream_port = free_port(), free_port(), free_port()
     app_env = {
         "PATH": f"{Path(tool('python')).parent}:{os.environ['PATH']}",
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,

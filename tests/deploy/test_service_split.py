@@ -18,8 +18,8 @@ from django.test import Client, override_settings
 from django.urls import Resolver404, URLResolver, clear_url_caches, resolve
 from django.urls.resolvers import RegexPattern
 
-import onsale.platform.urls as root_urls
-from onsale.platform.urls import SERVICE_URLCONFS
+import onsale.config.urls as root_urls
+from onsale.config.urls import SERVICE_URLCONFS
 from tests.deploy.routes import Route, _walk, module_routes
 
 SERVICES = sorted(SERVICE_URLCONFS)
@@ -88,7 +88,7 @@ def url_miss(path: str) -> bool:
 
 
 def test_every_service_is_a_setting_value():
-    from onsale.platform.settings import ONSALE_SERVICES
+    from onsale.config.settings import ONSALE_SERVICES
 
     assert sorted(ONSALE_SERVICES) == sorted(["all", *SERVICES])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from onsale.platform.management.commands.demo_load import (
+from onsale.config.management.commands.demo_load import (
     DEMO_SEATMAP,
     DEMO_SEATMAP_SEATS,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from onsale.platform.settings_test import *  # noqa: F403
-from onsale.platform.settings_test import DATABASES
+from onsale.config.settings_test import *  # noqa: F403
+from onsale.config.settings_test import DATABASES
 
 DATABASES["default"]["NAME"] = os.environ["ONSALE_FAULT_DATABASE_NAME"]

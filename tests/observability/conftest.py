@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from onsale.platform.logging import ContextFilter, JsonFormatter
+from onsale.platform.observability.logging import ContextFilter, JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "observability"
@@ -27,7 +27,7 @@ def load_json(relative: str) -> Any:
 def _newrelic_off(monkeypatch) -> None:
     """Start every test with the agent off (a test elsewhere may leave it on);
     the tests that want it on say so."""
-    from onsale.platform import newrelic_agent
+    from onsale.platform.observability import newrelic as newrelic_agent
 
     monkeypatch.setattr(newrelic_agent, "_agent", None)
 

@@ -78,7 +78,7 @@ class ScanHandler(logging.Handler):
     """Formats like production and hands each line to the scanner."""
 
     def __init__(self, scanner: SecretScanner) -> None:
-        from onsale.platform.logging import ContextFilter, JsonFormatter
+        from onsale.platform.observability.logging import ContextFilter, JsonFormatter
 
         super().__init__(level=logging.NOTSET)
         self.scanner = scanner
@@ -142,7 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     from django.conf import settings
 
-    from onsale.platform.logging import configured_secrets
+    from onsale.platform.observability.redaction import configured_secrets
 
     scanner = session.config.stash[_scanner_key]
     scanner.add(settings.SECRET_KEY, "DJANGO_SECRET_KEY")
@@ -203,5 +203,5 @@ def pytest_terminal_summary(
         terminalreporter.write_line(f"... and {len(scanner.findings) - 50} more")
     terminalreporter.write_line(
         f"{len(scanner.findings)} log line(s) of {scanner.lines_scanned} held a secret: "
-        "redact it at the source or teach onsale.platform.logging to mask it."
+        "redact it at the source or teach onsale.platform.observability.redaction to mask it."
     )

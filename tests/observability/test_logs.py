@@ -13,8 +13,9 @@ from celery import shared_task, signals
 from django.test import Client, override_settings
 
 from onsale.platform import context
-from onsale.platform import logging as onsale_logging
-from onsale.platform.logging import ALWAYS_PRESENT, LOG_FIELDS
+from onsale.platform.observability import celery_context
+from onsale.platform.observability import logging as onsale_logging
+from onsale.platform.observability.logging import ALWAYS_PRESENT, LOG_FIELDS
 from tests.observability.conftest import load_json, validate_line
 
 URLS = "tests.observability.urls"
@@ -80,9 +81,9 @@ def test_the_configured_handler_uses_the_json_formatter_and_context() -> None:
 
     handler = settings.LOGGING["handlers"]["stdout"]
     formatter = settings.LOGGING["formatters"][handler["formatter"]]
-    assert formatter["()"] == "onsale.platform.logging.JsonFormatter"
+    assert formatter["()"] == "onsale.platform.observability.logging.JsonFormatter"
     filters = [settings.LOGGING["filters"][name]["()"] for name in handler["filters"]]
-    assert filters == ["onsale.platform.logging.ContextFilter"]
+    assert filters == ["onsale.platform.observability.logging.ContextFilter"]
     assert settings.LOGGING["root"]["handlers"] == ["stdout"]
 
 
@@ -214,7 +215,7 @@ def test_published_tasks_carry_the_request_context_in_their_headers() -> None:
     )
     try:
         headers: dict[str, Any] = {}
-        onsale_logging._celery_before_publish(headers=headers)
+        celery_context._celery_before_publish(headers=headers)
     finally:
         for token in reversed(tokens):
             token.var.reset(token)
@@ -226,7 +227,7 @@ def test_published_tasks_carry_the_request_context_in_their_headers() -> None:
 
 
 def test_celery_does_not_configure_logging_of_its_own() -> None:
-    from onsale.platform.celery import app
+    from onsale.config.celery import app
 
     # A receiver on setup_logging makes Celery leave logging (and stdout) alone.
     receivers = signals.setup_logging.receivers

@@ -20,8 +20,8 @@ from django.db import connection
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from onsale.platform import metrics
-from onsale.platform.metrics import GaugeSample, QueueState
+from onsale.platform.observability import metrics
+from onsale.platform.observability.metrics import GaugeSample, QueueState
 from onsale.platform.redis import redis_client
 from tests.observability.conftest import validate_line
 
@@ -229,7 +229,7 @@ def test_apps_contribute_gauges_and_a_broken_collector_does_not_break_the_scrape
 @pytest.mark.django_db
 @override_settings(METRICS_TOKEN=TOKEN)
 def test_business_events_are_counted_by_name() -> None:
-    from onsale.platform.telemetry import record_event
+    from onsale.platform.observability.telemetry import record_event
 
     key = ("onsale_business_events_total", (("name", "HoldRejected"),))
     before = scrape().get(key, 0.0)
@@ -290,7 +290,7 @@ def test_gunicorn_workers_are_counted_together_and_log_json(
     database = connection.settings_dict["NAME"]
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{database}",
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         "GUNICORN_BIND": f"127.0.0.1:{port}",

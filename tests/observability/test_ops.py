@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from onsale.platform import metrics
-from onsale.platform.metrics import QueueState
+from onsale.platform.observability import metrics
+from onsale.platform.observability.metrics import QueueState
 from onsale.platform.redis import redis_client
 from onsale.usermgmt.models import User
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory

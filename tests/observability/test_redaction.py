@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from onsale.platform import logging as onsale_logging
-from onsale.platform.logging import REDACTED, redact_text, redact_value
+from onsale.platform.observability import redaction
+from onsale.platform.observability.redaction import REDACTED, redact_text, redact_value
 from tests.observability.conftest import validate_line
 
 logger = logging.getLogger("tests.observability.redaction")
@@ -114,14 +114,14 @@ def test_configured_secrets_are_masked_wherever_they_appear(
 ) -> None:
     # Given a secret setting (read once; forget the cache around the override)
     secret = "metrics-scrape-token-0123456789"
-    onsale_logging.redaction_reset()
+    redaction.redaction_reset()
     try:
         with override_settings(METRICS_TOKEN=secret):
-            onsale_logging.redaction_reset()
+            redaction.redaction_reset()
             logger.info("scraper sent %s", secret, extra={"note": f"x{secret}y"})
             logger.info("the key is %s", settings.SECRET_KEY)
     finally:
-        onsale_logging.redaction_reset()
+        redaction.redaction_reset()
     assert len(log_lines) == 2
     joined = "\n".join(log_lines)
     assert secret not in joined
@@ -138,27 +138,27 @@ def test_signing_keys_are_masked_line_by_line() -> None:
         "MC4CAQAwBQYDK2VwBCIEIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefgh\n"
         "-----END PRIVATE KEY-----\n"
     )
-    onsale_logging.redaction_reset()
+    redaction.redaction_reset()
     try:
         with override_settings(TEST_SIGNING_KEYS={"k1": pem}):
-            onsale_logging.redaction_reset()
+            redaction.redaction_reset()
             masked = redact_text(f"loaded {pem}")
     finally:
-        onsale_logging.redaction_reset()
+        redaction.redaction_reset()
     assert "MC4CAQAwBQYDK2VwBCIEIAbCdEfGhIjKlMnOpQrStUvWxYz" not in masked
     assert "-----BEGIN PRIVATE KEY-----" in masked
 
 
 def test_setting_names_that_only_mention_a_token_are_not_secrets() -> None:
-    onsale_logging.redaction_reset()
+    redaction.redaction_reset()
     try:
         with override_settings(
             WAITINGROOM_TOKEN_ISSUER_URL="https://tickets.example.test/issuer"
         ):
-            onsale_logging.redaction_reset()
-            secrets = onsale_logging.configured_secrets()
+            redaction.redaction_reset()
+            secrets = redaction.configured_secrets()
     finally:
-        onsale_logging.redaction_reset()
+        redaction.redaction_reset()
     assert "https://tickets.example.test/issuer" not in secrets
     assert settings.SECRET_KEY in secrets
 

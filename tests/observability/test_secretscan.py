@@ -65,7 +65,7 @@ def _run_pytest(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
     }
     return subprocess.run(
         [

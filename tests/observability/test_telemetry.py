@@ -16,8 +16,10 @@ import newrelic.agent
 import pytest
 from django.test import Client, override_settings
 
-from onsale.platform import context, metrics, newrelic_agent, telemetry
-from onsale.platform.metrics import GaugeSample, QueueState
+from onsale.platform import context
+from onsale.platform.observability import metrics, telemetry
+from onsale.platform.observability import newrelic as newrelic_agent
+from onsale.platform.observability.metrics import GaugeSample, QueueState
 from tests.observability.conftest import validate_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +207,7 @@ def test_gauge_task_sends_nothing_and_reads_nothing_without_the_agent(
 
     metrics.register_collector(watched, name="test-watched")
     try:
-        from onsale.platform.tasks import telemetry_gauges_record
+        from onsale.platform.observability.tasks import telemetry_gauges_record
 
         result = telemetry_gauges_record.apply()
         assert (result.successful(), result.result) == (True, 0)
@@ -279,7 +281,7 @@ def test_gauge_task_sends_every_gauge_and_queue_snapshot(
 def test_the_gauge_task_is_scheduled_by_beat_and_expires() -> None:
     from django.conf import settings
 
-    from onsale.platform.celery import app
+    from onsale.config.celery import app
 
     entries = [
         entry
@@ -343,7 +345,7 @@ def test_the_real_agent_in_developer_mode_runs_the_facade_and_sends_nothing(
 import json, os
 import django
 django.setup()
-from onsale.platform import newrelic_agent, telemetry
+from onsale.platform.observability import newrelic as newrelic_agent, telemetry
 assert newrelic_agent.newrelic_initialize() is True
 import newrelic.agent
 from newrelic.core.config import global_settings
@@ -358,7 +360,7 @@ print(json.dumps({"developer_mode": settings.developer_mode, "monitor_mode": set
 """
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "NEW_RELIC_CONFIG_FILE": str(ROOT / "newrelic.ini"),
         "NEW_RELIC_ENVIRONMENT": "test",
         "NEW_RELIC_LOG": str(tmp_path / "agent.log"),

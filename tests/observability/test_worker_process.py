@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from onsale.platform.celery import app
+from onsale.config.celery import app
 from onsale.platform.redis import redis_client
 from tests.observability.conftest import validate_line
 
@@ -30,7 +30,7 @@ def test_worker_lines_are_json_with_the_task_context(tmp_path, log_schema) -> No
     queue = f"obs-worker-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{connection.settings_dict['NAME']}",
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         # This machine runs tests as root; Celery warns about that before any

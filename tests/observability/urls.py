@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.platform import metrics, ops
 from onsale.platform.exceptions import Conflict
+from onsale.platform.observability import metrics, ops
 
 logger = logging.getLogger("tests.observability.views")
 

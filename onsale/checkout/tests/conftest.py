@@ -7,7 +7,7 @@ import pytest
 from celery._state import _set_task_join_will_block
 
 from onsale.checkout.payments import payment_gateway_override
-from onsale.platform.celery import app as celery_app
+from onsale.config.celery import app as celery_app
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import pytest
 
 from onsale.checkout.payments.fake import DECLINE_CARD
 from onsale.checkout.tests.helpers import Shopper, checkout_body, seat_ids, seated_event
-from onsale.platform import telemetry
+from onsale.platform.observability import telemetry
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,8 @@ from onsale.checkout.tests.helpers import (
     seated_event,
 )
 from onsale.checkout.tests.worker_command import worker_command
+from onsale.config.celery import app as celery_app
 from onsale.orders.models import Order
-from onsale.platform.celery import app as celery_app
 from onsale.seatselection.models import SeatSale
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.exceptions import AccessSessionEnded

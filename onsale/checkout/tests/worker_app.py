@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from onsale.platform.celery import app
+from onsale.config.celery import app
 
 app.conf.broker_transport_options = {
     **app.conf.broker_transport_options,

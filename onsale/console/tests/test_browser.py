@@ -51,7 +51,7 @@ def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{connection.settings_dict['NAME']}",
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         "GUNICORN_BIND": f"127.0.0.1:{port}",

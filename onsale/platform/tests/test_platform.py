@@ -16,9 +16,9 @@ from django.db import connections
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
-from onsale.platform import health
 from onsale.platform.exceptions import Conflict, exception_handler
-from onsale.platform.logging import ContextFilter, JsonFormatter
+from onsale.platform.observability import health
+from onsale.platform.observability.logging import ContextFilter, JsonFormatter
 from onsale.platform.ratelimit import ratelimit_hit
 from onsale.platform.redis import lua_script, redis_client, redis_key
 
@@ -35,7 +35,7 @@ def test_import_platform_is_the_standard_library_module() -> None:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test"},
     )
     module_file, version = result.stdout.split()
     assert "site-packages" not in module_file
@@ -250,7 +250,7 @@ def test_check_deploy_with_production_settings_is_clean() -> None:
         if not key.startswith(("DJANGO_", "DATABASE_URL"))
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="onsale.platform.settings",
+        DJANGO_SETTINGS_MODULE="onsale.config.settings",
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="k" * 20
         + "production-like-secret-0123456789-abcdefghijklmnop",
@@ -275,7 +275,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     env = {
         key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
     }
-    env.update(DJANGO_SETTINGS_MODULE="onsale.platform.settings", DJANGO_DEBUG="false")
+    env.update(DJANGO_SETTINGS_MODULE="onsale.config.settings", DJANGO_DEBUG="false")
     result = _manage_check(env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
@@ -293,7 +293,7 @@ def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_production_hashes_passwords_with_argon2() -> None:
-    from onsale.platform import settings as production
+    from onsale.config import settings as production
 
     assert (
         production.PASSWORD_HASHERS[0]
@@ -304,8 +304,8 @@ def test_production_hashes_passwords_with_argon2() -> None:
 def test_newrelic_stays_off_without_a_key(monkeypatch) -> None:
     import newrelic.agent
 
-    from onsale.platform import newrelic_agent
-    from onsale.platform.newrelic_agent import newrelic_initialize
+    from onsale.platform.observability import newrelic as newrelic_agent
+    from onsale.platform.observability.newrelic import newrelic_initialize
 
     # Switching the (stubbed) agent on must not leak into later tests.
     monkeypatch.setattr(newrelic_agent, "_agent", None)

@@ -129,7 +129,7 @@ def test_a_stream_whose_subscription_is_lost_says_bye(seated_event, settings, ca
 
 
 def test_open_streams_are_counted_while_open(seated_event, settings):
-    from onsale.platform.metrics import SEAT_STREAMS_OPEN
+    from onsale.platform.observability.metrics import SEAT_STREAMS_OPEN
 
     settings.SEAT_STREAM_HEARTBEAT_SECONDS = 0.2
     settings.SEAT_STREAM_MAX_SECONDS = 0.5

@@ -78,7 +78,7 @@ def _start(work: Path, **env: str) -> Server:
     log = work / f"server-{port}.log"
     server_env = {
         "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "onsale.platform.settings_test",
+        "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,

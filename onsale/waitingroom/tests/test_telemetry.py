@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from onsale.platform import metrics, telemetry
+from onsale.platform.observability import metrics, telemetry
 from onsale.waitingroom import services
 from onsale.waitingroom.clock import clock_advance
 from onsale.waitingroom.selectors import queue_states_list

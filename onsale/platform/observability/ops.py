@@ -11,14 +11,12 @@ dependency is down: that is when it is needed most.
 from __future__ import annotations
 
 import platform
-import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from redis.exceptions import RedisError
 from rest_framework.permissions import BasePermission
@@ -26,10 +24,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.platform import metrics
-from onsale.platform.logging import process_role, redact_text
-from onsale.platform.newrelic_agent import newrelic_agent
-from onsale.platform.redis import redis_client
+from onsale.platform.observability import metrics
+from onsale.platform.observability.health import DependencyCheck, dependency_checks
+from onsale.platform.observability.logging import process_role
+from onsale.platform.observability.newrelic import newrelic_agent
+from onsale.platform.observability.redaction import redact_text
 
 
 class IsPlatformStaff(BasePermission):
@@ -74,48 +73,13 @@ class OpsStatus:
     failed_collectors: list[str]
 
 
-def _timed(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
-
-
-def _database_status() -> DependencyStatus:
-    connection = connections["default"]
-    query = (
-        "SELECT sqlite_version()"
-        if connection.vendor == "sqlite"
-        else "SELECT VERSION()"
-    )
-    started = time.perf_counter()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(query)
-            row = cursor.fetchone()
-    except DatabaseError as exc:
-        return DependencyStatus(
-            "mysql",
-            "down",
-            _timed(started),
-            None,
-            redact_text(f"{type(exc).__name__}: {exc}"),
-        )
-    server = f"{connection.vendor} {row[0]}" if row else connection.vendor
-    return DependencyStatus("mysql", "ok", _timed(started), server, None)
-
-
-def _redis_status() -> DependencyStatus:
-    started = time.perf_counter()
-    try:
-        info = redis_client().info("server")
-    except RedisError as exc:
-        return DependencyStatus(
-            "redis",
-            "down",
-            _timed(started),
-            None,
-            redact_text(f"{type(exc).__name__}: {exc}"),
-        )
+def _dependency_status(check: DependencyCheck) -> DependencyStatus:
     return DependencyStatus(
-        "redis", "ok", _timed(started), str(info.get("redis_version", "")) or None, None
+        check.name,
+        "ok" if check.up else "down",
+        round(check.seconds * 1000, 2),
+        check.version,
+        redact_text(check.error) if check.error is not None else None,
     )
 
 
@@ -130,7 +94,9 @@ def ops_status_get() -> OpsStatus:
     """The status page's content, read live (nothing cached: staff open it
     when something is wrong). A dependency that is down, a queue depth that
     cannot be read or a failing queue-state provider makes it "degraded"."""
-    dependencies = [_database_status(), _redis_status()]
+    dependencies = [
+        _dependency_status(check) for check in dependency_checks(with_versions=True)
+    ]
     failed: list[str] = []
     try:
         depths: dict[str, int | None] = dict(metrics.celery_queue_depths())

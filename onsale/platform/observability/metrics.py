@@ -25,7 +25,7 @@ that answers, so they need no sharing at all.
 
 Apps contribute gauges, typically from their AppConfig.ready():
 
-    from onsale.platform.metrics import GaugeSample, register_collector
+    from onsale.platform.observability.metrics import GaugeSample, register_collector
 
     @register_collector
     def holds_gauges() -> list[GaugeSample]:
@@ -41,7 +41,6 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -61,6 +60,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
 from onsale.platform.exceptions import error_body
+from onsale.platform.observability.celery_context import celery_app
+from onsale.platform.observability.health import dependency_checks
 
 logger = logging.getLogger(__name__)
 
@@ -314,8 +315,9 @@ def celery_queue_names() -> list[str]:
     configured = list(getattr(settings, "METRICS_CELERY_QUEUES", []) or [])
     if configured:
         return configured
-    from onsale.platform.celery import app
-
+    app = celery_app()
+    if app is None:
+        return ["celery"]  # Celery's own default, before any app registers
     names = {str(app.conf.task_default_queue or "celery")}
     for route in (app.conf.task_routes or {}).values():
         if isinstance(route, Mapping) and route.get("queue"):
@@ -356,33 +358,6 @@ def celery_queue_samples() -> list[GaugeSample]:
     ]
 
 
-@dataclass(frozen=True)
-class DependencyCheck:
-    name: str
-    up: bool
-    seconds: float
-    error: str | None
-
-
-def dependency_checks() -> list[DependencyCheck]:
-    """Ask MySQL and Redis once each, timing the answer."""
-    from onsale.platform.health import check_database, check_redis
-
-    checks: list[DependencyCheck] = []
-    for name, check in (("mysql", check_database), ("redis", check_redis)):
-        started = time.perf_counter()
-        error = check()
-        checks.append(
-            DependencyCheck(
-                name=name,
-                up=error is None,
-                seconds=round(time.perf_counter() - started, 6),
-                error=error,
-            )
-        )
-    return checks
-
-
 class _ScrapeTimeCollector(Collector):
     """Gauges computed when `/metrics` is read, by the worker that answers."""
 
@@ -401,7 +376,7 @@ class _ScrapeTimeCollector(Collector):
             labels=["dependency"],
         )
         for check in checks:
-            seconds.add_metric([check.name], check.seconds)
+            seconds.add_metric([check.name], round(check.seconds, 6))
         yield seconds
 
         collected = gauges_collect()

@@ -2,9 +2,9 @@
 
 import os
 
-from onsale.platform.newrelic_agent import newrelic_initialize
+from onsale.platform.observability.newrelic import newrelic_initialize
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.platform.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings")
 newrelic_initialize()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402

@@ -16,7 +16,14 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from onsale.platform.env import env_bool, env_int, env_list, env_required, env_str
+from onsale.platform.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+)
 
 # Lets Django's generic classes be subscripted at run time (ModelAdmin[User]).
 django_stubs_ext.monkeypatch()
@@ -76,6 +83,8 @@ INSTALLED_APPS = [
     "onsale.orders",
     # Reads the apps above (their selectors), so it comes after them.
     "onsale.console",
+    # Project wiring last: its demo_load command reads every app.
+    "onsale.config",
 ]
 
 MIDDLEWARE = [
@@ -94,9 +103,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-ROOT_URLCONF = "onsale.platform.urls"
-WSGI_APPLICATION = "onsale.platform.wsgi.application"
-ASGI_APPLICATION = "onsale.platform.asgi.application"
+ROOT_URLCONF = "onsale.config.urls"
+WSGI_APPLICATION = "onsale.config.wsgi.application"
+ASGI_APPLICATION = "onsale.config.asgi.application"
 
 TEMPLATES = [
     {
@@ -133,8 +142,22 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "charset": "utf8mb4",
             # Django's default for MySQL; the concurrency rules rely on it.
             "isolation_level": "read committed",
-            "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+            # A row lock waited for longer than this fails the statement;
+            # the API answers 409 with Retry-After (platform/db.py) instead
+            # of holding the worker for InnoDB's default 50 seconds.
+            "init_command": (
+                "SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout="
+                f"{env_int('DB_LOCK_WAIT_TIMEOUT_SECONDS', 5)}"
+            ),
             "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
+            # A MySQL that stops answering fails the query (OperationalError
+            # -> 503 with Retry-After) instead of holding the worker until
+            # gunicorn kills it (docs/reliability.md). The client retries a
+            # read, so a read gives up after about three times this; keep
+            # that under GUNICORN_TIMEOUT. A job that runs long statements (a
+            # migration on a big table) sets a larger DB_READ_TIMEOUT for itself.
+            "read_timeout": env_int("DB_READ_TIMEOUT", 8),
+            "write_timeout": env_int("DB_WRITE_TIMEOUT", 8),
         }
     )
     # A kept connection is pinged once per request before its first query, so
@@ -153,7 +176,7 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Every key the platform writes starts with this prefix, so several
 # deployments (or test runs) can share one Redis.
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "onsale:")
-REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "2"))
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
 # REDIS_URL names a node of a Redis Cluster (ElastiCache: the configuration
 # endpoint): the queue, holds, rate limits and account checks then spread
 # over its shards, one event's keys on one shard (they share a hash tag).
@@ -276,16 +299,36 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+# Deployment (Dockerfile, cloudformation/cdn.yaml): content-hashed,
+# pre-compressed static file names (WhiteNoise's manifest storage), so
+# WhiteNoise, nginx and CloudFront may cache them for a year. The image and
+# `bin/run` switch this on and collect first; tests leave it off and WhiteNoise
+# serves the apps' static folders as they are (no collectstatic).
+ONSALE_STATIC_MANIFEST = env_bool("ONSALE_STATIC_MANIFEST", False)
+WHITENOISE_USE_FINDERS = not ONSALE_STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = DEBUG and not ONSALE_STATIC_MANIFEST
+if not ONSALE_STATIC_MANIFEST:
+    # Nothing is collected then, so STATIC_ROOT may well not exist: that is
+    # expected, and the warning would break the one-JSON-object-per-line logs.
+    warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
+# The public host CloudFront serves /static/ and /media/ on, from the bucket's
+# static/ and media/ folders (django-storages reads this name); empty: the
+# bucket's own address.
+AWS_S3_CUSTOM_DOMAIN = env_str("AWS_S3_CUSTOM_DOMAIN", "") or None
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES = {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
-        "staticfiles": {"BACKEND": "storages.backends.s3.S3Storage"},
+        "default": {"BACKEND": "onsale.platform.storage.S3MediaStorage"},
+        "staticfiles": {"BACKEND": "onsale.platform.storage.S3StaticStorage"},
     }
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "BACKEND": (
+                "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                if ONSALE_STATIC_MANIFEST
+                else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            )
         },
     }
 
@@ -313,7 +356,8 @@ USE_TZ = True
 # Behind the ALB/nginx, TLS ends before Django; trust the proxy's header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The probes and Prometheus reach pods over plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -349,8 +393,12 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "onsale.platform.logging.ContextFilter"}},
-    "formatters": {"json": {"()": "onsale.platform.logging.JsonFormatter"}},
+    "filters": {
+        "context": {"()": "onsale.platform.observability.logging.ContextFilter"}
+    },
+    "formatters": {
+        "json": {"()": "onsale.platform.observability.logging.JsonFormatter"}
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -371,7 +419,7 @@ LOGGING = {
 
 # --- New Relic --------------------------------------------------------------
 # The agent is switched on by NEW_RELIC_LICENSE_KEY or NEW_RELIC_CONFIG_FILE
-# (see onsale/platform/newrelic_agent.py); nothing else changes without them.
+# (see onsale/platform/observability/newrelic.py); nothing else changes without them.
 NEW_RELIC_LICENSE_KEY = env_str("NEW_RELIC_LICENSE_KEY", "")
 NEW_RELIC_CONFIG_FILE = env_str("NEW_RELIC_CONFIG_FILE", "")
 
@@ -407,18 +455,16 @@ FAKE_PAYMENTS_LATENCY_MS = env_int("FAKE_PAYMENTS_LATENCY_MS", 0)
 # How long the fake provider's timeout card hangs before failing.
 FAKE_PAYMENTS_TIMEOUT_LATENCY_MS = env_int("FAKE_PAYMENTS_TIMEOUT_LATENCY_MS", 3000)
 # Drills only: the share of fake charges that time out (half after charging).
-FAKE_PAYMENTS_FAULT_RATE = float(env_str("FAKE_PAYMENTS_FAULT_RATE", "0"))
+FAKE_PAYMENTS_FAULT_RATE = env_float("FAKE_PAYMENTS_FAULT_RATE", 0.0)
 # How long POST /checkout waits for the charge before answering 202 (pending).
-CHECKOUT_CHARGE_WAIT_SECONDS = float(env_str("CHECKOUT_CHARGE_WAIT_SECONDS", "5"))
+CHECKOUT_CHARGE_WAIT_SECONDS = env_float("CHECKOUT_CHARGE_WAIT_SECONDS", 5.0)
 # Retries of a charge whose outcome is unknown before the saga compensates.
 CHECKOUT_CHARGE_MAX_RETRIES = env_int("CHECKOUT_CHARGE_MAX_RETRIES", 5)
 # A pending (unpaid) order older than this expires and frees its seats.
 CHECKOUT_PENDING_TIMEOUT_SECONDS = env_int("CHECKOUT_PENDING_TIMEOUT_SECONDS", 900)
 CHECKOUT_IDEMPOTENCY_TTL_HOURS = env_int("CHECKOUT_IDEMPOTENCY_TTL_HOURS", 24)
 # A second request with a key still in progress waits this long for the first.
-CHECKOUT_IDEMPOTENCY_WAIT_SECONDS = float(
-    env_str("CHECKOUT_IDEMPOTENCY_WAIT_SECONDS", "2")
-)
+CHECKOUT_IDEMPOTENCY_WAIT_SECONDS = env_float("CHECKOUT_IDEMPOTENCY_WAIT_SECONDS", 2.0)
 # Default refund policy of events without their own: fans may cancel until
 # this many hours before the event starts.
 ORDERS_REFUND_CUTOFF_HOURS = env_int("ORDERS_REFUND_CUTOFF_HOURS", 48)
@@ -435,8 +481,6 @@ ONSALE_RELEASE = env_str("ONSALE_RELEASE", "")
 # How often beat sends the queue and business gauges to New Relic (the task
 # does nothing where the agent is off).
 TELEMETRY_GAUGES_INTERVAL_SECONDS = env_int("TELEMETRY_GAUGES_INTERVAL_SECONDS", 30)
-# Prometheus scrapes pods over plain HTTP inside the cluster, like the probes.
-SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
 
 # --- Waiting room (onsale/waitingroom) ----------------------------------------
 # Access tokens (onsale/waitingroom/signing.py): the current signing key as a
@@ -469,7 +513,7 @@ WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS = env_int(
 # the document is public and cacheable for a second anyway.
 WAITINGROOM_STATUS_MEMO_MS = env_int("WAITINGROOM_STATUS_MEMO_MS", 500)
 # How often Celery beat evaluates every room (so an idle room still admits).
-WAITINGROOM_TICK_SECONDS = float(env_str("WAITINGROOM_TICK_SECONDS", "1"))
+WAITINGROOM_TICK_SECONDS = env_float("WAITINGROOM_TICK_SECONDS", 1.0)
 # Defaults of a new event's waiting room (organizers change them live).
 WAITINGROOM_DEFAULT_PREQUEUE_MINUTES = env_int(
     "WAITINGROOM_DEFAULT_PREQUEUE_MINUTES", 60
@@ -492,31 +536,6 @@ ONSALE_BENCH_VIEWS = env_bool("ONSALE_BENCH_VIEWS", False)
 # Absolute base of links in order emails (empty: relative links).
 ORDERS_SITE_URL = env_str("ORDERS_SITE_URL", "")
 
-# --- Deployment: static and media files (Dockerfile, cloudformation/cdn.yaml) --
-# Content-hashed, pre-compressed static file names (WhiteNoise's manifest
-# storage), so WhiteNoise, nginx and CloudFront may cache them for a year. The
-# image and `bin/run` switch this on and collect first; tests leave it off and
-# WhiteNoise serves the apps' static folders as they are (no collectstatic).
-ONSALE_STATIC_MANIFEST = env_bool("ONSALE_STATIC_MANIFEST", False)
-WHITENOISE_USE_FINDERS = not ONSALE_STATIC_MANIFEST
-WHITENOISE_AUTOREFRESH = DEBUG and not ONSALE_STATIC_MANIFEST
-if not ONSALE_STATIC_MANIFEST:
-    # Nothing is collected then, so STATIC_ROOT may well not exist: that is
-    # expected, and the warning would break the one-JSON-object-per-line logs.
-    warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
-# The public host CloudFront serves /static/ and /media/ on, from the bucket's
-# static/ and media/ folders (django-storages reads this name); empty: the
-# bucket's own address.
-AWS_S3_CUSTOM_DOMAIN = env_str("AWS_S3_CUSTOM_DOMAIN", "") or None
-if AWS_STORAGE_BUCKET_NAME:
-    STORAGES = {
-        "default": {"BACKEND": "onsale.platform.storage.S3MediaStorage"},
-        "staticfiles": {"BACKEND": "onsale.platform.storage.S3StaticStorage"},
-    }
-elif ONSALE_STATIC_MANIFEST:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    }
 # Attach the ticket PDF to the confirmation email (rendered by the worker);
 # false: the email links to the order page and the PDF is rendered on its
 # first download, which keeps PDF work off the hot path of a big on-sale.
@@ -525,17 +544,3 @@ ORDERS_EMAIL_ATTACH_PDF = env_bool("ORDERS_EMAIL_ATTACH_PDF", True)
 # mid-send leaves the claim to run out; then the fulfilment sweep sends the
 # email again. Longer than EMAIL_TIMEOUT, so a slow send is never doubled.
 ORDERS_EMAIL_CLAIM_SECONDS = env_int("ORDERS_EMAIL_CLAIM_SECONDS", 300)
-
-# --- Reliability: MySQL read/write timeouts (docs/reliability.md) -------------
-# A MySQL that stops answering fails the query (OperationalError -> 503 with
-# Retry-After) instead of holding the worker until gunicorn kills it. The
-# client retries a read, so a read gives up after about three times this; keep
-# that under GUNICORN_TIMEOUT. A job that runs long statements (a migration on a
-# big table) sets a larger DB_READ_TIMEOUT for itself.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
-    DATABASES["default"]["OPTIONS"].update(
-        {
-            "read_timeout": env_int("DB_READ_TIMEOUT", 8),
-            "write_timeout": env_int("DB_WRITE_TIMEOUT", 8),
-        }
-    )

@@ -10,7 +10,9 @@ from django.urls.exceptions import Resolver404
 from django.urls.resolvers import ResolverMatch, RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from onsale.platform import health, metrics, ops, views
+from onsale.config import bench_views
+from onsale.platform import views
+from onsale.platform.observability import health, metrics, ops
 
 handler400 = "onsale.platform.exceptions.handler400"
 handler403 = "onsale.platform.exceptions.handler403"
@@ -89,5 +91,13 @@ if settings.ONSALE_SERVICE != "all":
         urlpatterns.append(ReverseOnlyResolver(RoutePattern(""), _usermgmt_pages))
 
 if settings.ONSALE_BENCH_VIEWS:
-    # The empty baseline of the load tests (loadtests/); off unless asked for.
-    urlpatterns.append(path("bench/empty", views.BenchEmptyApi.as_view()))
+    # The empty baselines of the load tests (loadtests/); off unless asked for.
+    urlpatterns.append(path("bench/empty", bench_views.BenchEmptyApi.as_view()))
+    if "waitingroom" in _services:
+        # Served by the pods that serve the join it is measured against.
+        urlpatterns.append(
+            path(
+                "bench/waitingroom/authenticated-empty",
+                bench_views.BenchAuthenticatedEmptyApi.as_view(),
+            )
+        )

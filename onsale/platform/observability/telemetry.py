@@ -1,6 +1,6 @@
 """Business telemetry for New Relic: the one facade apps call.
 
-    from onsale.platform.telemetry import record_event
+    from onsale.platform.observability.telemetry import record_event
 
     record_event("HoldCreated", event_id=event.pk, hold_id=hold.id, seats=3,
                  latency_ms=12.5)
@@ -24,8 +24,9 @@ from typing import Any
 
 from django.conf import settings
 
-from onsale.platform import context, metrics
-from onsale.platform.newrelic_agent import newrelic_agent
+from onsale.platform import context
+from onsale.platform.observability import metrics
+from onsale.platform.observability.newrelic import newrelic_agent
 
 logger = logging.getLogger(__name__)
 

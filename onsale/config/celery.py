@@ -11,10 +11,13 @@ import os
 from celery import Celery
 from celery.signals import worker_process_init
 
-from onsale.platform.logging import celery_logging_connect
-from onsale.platform.newrelic_agent import newrelic_initialize
+from onsale.platform.observability.celery_context import (
+    celery_app_register,
+    celery_logging_connect,
+)
+from onsale.platform.observability.newrelic import newrelic_initialize
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.platform.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings")
 
 app = Celery("onsale")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -45,6 +48,8 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+# /metrics and the ops status read the queue names from this app's routes.
+celery_app_register(app)
 
 
 @worker_process_init.connect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from onsale.platform import telemetry
+from onsale.platform.observability import telemetry
 
 
 @shared_task(name="onsale.platform.telemetry_gauges_record", ignore_result=True)

@@ -15,8 +15,8 @@ os.environ.setdefault(
 os.environ.setdefault("DATABASE_URL", "mysql://root@127.0.0.1:3306/onsale")
 os.environ.setdefault("REDIS_KEY_PREFIX", f"onsale-test-{os.getpid()}:")
 
-from onsale.platform.settings import *  # noqa: F403
-from onsale.platform.settings import DATABASES, REDIS_KEY_PREFIX
+from onsale.config.settings import *  # noqa: F403
+from onsale.config.settings import DATABASES, REDIS_KEY_PREFIX
 
 DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_onsale_{os.getpid()}"
 # Persistent connections would be shared across test threads' lifetimes.
