@@ -25,9 +25,9 @@ from onsale.checkout.idempotency import (
     idempotency_request_hash,
 )
 from onsale.checkout.models import IdempotencyRecord
-from onsale.checkout.payments import PaymentSource
 from onsale.orders.apis import OrderOutputSerializer, order_payload
 from onsale.orders.selectors import order_with_details
+from onsale.payments import PaymentSource
 from onsale.platform.exceptions import error_body
 from onsale.usermgmt.models import User
 

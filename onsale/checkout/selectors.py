@@ -6,8 +6,8 @@ from collections import Counter
 from decimal import Decimal
 
 from onsale.checkout import inventory
-from onsale.checkout.models import FakeProviderCharge
 from onsale.orders.models import Order
+from onsale.payments.fake.models import FakeProviderCharge
 
 _CLOSED = {
     Order.State.FAILED,

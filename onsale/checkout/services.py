@@ -44,8 +44,9 @@ from onsale.checkout.exceptions import (
     WebhookSignatureRejected,
 )
 from onsale.checkout.idempotency import idempotency_order_attach
-from onsale.checkout.models import WebhookReceipt
-from onsale.checkout.payments import (
+from onsale.orders import services as order_services
+from onsale.orders.models import Order, OrderLine
+from onsale.payments import (
     Charge,
     PaymentDeclined,
     PaymentRequestInvalid,
@@ -54,8 +55,7 @@ from onsale.checkout.payments import (
     WebhookSignatureInvalid,
     payment_gateway,
 )
-from onsale.orders import services as order_services
-from onsale.orders.models import Order, OrderLine
+from onsale.payments.models import WebhookReceipt
 from onsale.usermgmt.models import User
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ count says whether this caller moved the order. Whoever moves it does the
 follow-up (release seats, enqueue fulfilment); whoever loses does nothing, or
 gives money back if it holds a charge for an order that can no longer be paid.
 Calls into seat selection, the waiting room and the payment provider go
-through `onsale.checkout.inventory` and `onsale.checkout.payments`.
+through `onsale.checkout.inventory` and `onsale.payments`.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from onsale.checkout import inventory
-from onsale.checkout.payments import Charge, payment_gateway
 from onsale.orders.documents import order_pdf_render
 from onsale.orders.exceptions import OrderNotCancellable, RefundWindowClosed
 from onsale.orders.models import Order, RefundPolicy, Ticket
+from onsale.payments import Charge, payment_gateway
 from onsale.platform import telemetry
 from onsale.seatselection.models import Event
 
@@ -202,8 +202,8 @@ def order_refund_ensure(*, order_id: int) -> bool:
 def order_refund_ensure_or_retry(*, order_id: int) -> None:
     """`order_refund_ensure` now; if the provider is unreachable, in a task
     with retries (enqueued after the current transaction commits)."""
-    from onsale.checkout.payments import PaymentTransientError
     from onsale.orders import tasks
+    from onsale.payments import PaymentTransientError
 
     try:
         order_refund_ensure(order_id=order_id)

@@ -15,9 +15,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from onsale.checkout.payments import PaymentTransientError
 from onsale.orders import services
 from onsale.orders.models import Order
+from onsale.payments import PaymentTransientError
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     PaymentTransientError,

@@ -12,8 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.checkout import idempotency
-from onsale.checkout.models import FakeProviderCharge, IdempotencyRecord
-from onsale.checkout.payments.fake import DECLINE_CARD
+from onsale.checkout.models import IdempotencyRecord
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -22,6 +21,8 @@ from onsale.checkout.tests.helpers import (
     seated_event,
 )
 from onsale.orders.models import Order
+from onsale.payments.fake.cards import DECLINE_CARD
+from onsale.payments.fake.models import FakeProviderCharge
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,12 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from onsale.checkout.models import (
-    FakeProviderCharge,
-    FakeProviderEvent,
-    FakeProviderRefund,
-)
-from onsale.checkout.payments import (
+from onsale.payments import (
     PaymentDeclined,
     PaymentGateway,
     PaymentRequestInvalid,
@@ -23,14 +18,19 @@ from onsale.checkout.payments import (
     WebhookSignatureInvalid,
     payment_gateway,
 )
-from onsale.checkout.payments.fake import (
+from onsale.payments.fake.cards import (
     DECLINE_CARD,
     INSUFFICIENT_FUNDS_CARD,
     SUCCESS_CARD,
     TIMEOUT_CARD,
-    FakeGateway,
 )
-from onsale.checkout.payments.webhooks import (
+from onsale.payments.fake.gateway import FakeGateway
+from onsale.payments.fake.models import (
+    FakeProviderCharge,
+    FakeProviderEvent,
+    FakeProviderRefund,
+)
+from onsale.payments.webhooks import (
     webhook_signature,
     webhook_signature_verify,
 )

@@ -15,20 +15,20 @@ import redis
 from django.db import OperationalError, connection
 
 from onsale.checkout import inventory
-from onsale.checkout.models import FakeProviderCharge, FakeProviderEvent
-from onsale.checkout.payments import payment_gateway_override
-from onsale.checkout.payments.fake import (
-    DECLINE_CARD,
-    INSUFFICIENT_FUNDS_CARD,
-    SUCCESS_CARD,
-    TIMEOUT_CARD,
-    FakeGateway,
-)
 from onsale.checkout.selectors import fake_ledger_reconcile
 from onsale.checkout.tests.helpers import Shopper, checkout_body, seated_event
 from onsale.orders import services as order_services
 from onsale.orders import tasks as order_tasks
 from onsale.orders.models import Order
+from onsale.payments import payment_gateway_override
+from onsale.payments.fake.cards import (
+    DECLINE_CARD,
+    INSUFFICIENT_FUNDS_CARD,
+    SUCCESS_CARD,
+    TIMEOUT_CARD,
+)
+from onsale.payments.fake.gateway import FakeGateway
+from onsale.payments.fake.models import FakeProviderCharge, FakeProviderEvent
 from onsale.seatselection.models import Seat, SeatSale
 from onsale.seatselection.selectors import availability_snapshot
 

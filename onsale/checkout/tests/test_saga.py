@@ -12,12 +12,7 @@ from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from onsale.checkout import services
-from onsale.checkout.models import FakeProviderCharge, IdempotencyRecord
-from onsale.checkout.payments.fake import (
-    DECLINE_CARD,
-    INSUFFICIENT_FUNDS_CARD,
-    TIMEOUT_CARD,
-)
+from onsale.checkout.models import IdempotencyRecord
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -30,6 +25,12 @@ from onsale.checkout.tests.helpers import (
 from onsale.orders import services as order_services
 from onsale.orders import tasks as order_tasks
 from onsale.orders.models import Order, Ticket
+from onsale.payments.fake.cards import (
+    DECLINE_CARD,
+    INSUFFICIENT_FUNDS_CARD,
+    TIMEOUT_CARD,
+)
+from onsale.payments.fake.models import FakeProviderCharge
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.exceptions import AccessSessionEnded

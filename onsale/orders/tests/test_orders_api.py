@@ -14,8 +14,6 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from onsale.checkout.models import FakeProviderCharge, FakeProviderRefund
-from onsale.checkout.payments.fake import DECLINE_CARD
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -25,6 +23,8 @@ from onsale.checkout.tests.helpers import (
 )
 from onsale.orders.models import Order, RefundPolicy
 from onsale.orders.services import refund_policy_set
+from onsale.payments.fake.cards import DECLINE_CARD
+from onsale.payments.fake.models import FakeProviderCharge, FakeProviderRefund
 from onsale.platform.redis import redis_client
 from onsale.seatselection.keys import seat_changes_channel
 from onsale.seatselection.models import Seat, SeatSale
