@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.checkout import inventory, services
-from onsale.checkout.exceptions import AccessTokenMissing, PaymentDeclined
+from onsale.checkout import services
+from onsale.checkout.exceptions import PaymentDeclined
 from onsale.checkout.idempotency import (
     IDEMPOTENCY_HEADER,
     IdempotencyClaim,
@@ -25,8 +25,10 @@ from onsale.checkout.idempotency import (
     idempotency_request_hash,
 )
 from onsale.checkout.models import IdempotencyRecord
-from onsale.orders.apis import OrderOutputSerializer, order_payload
+from onsale.orders import inventory
+from onsale.orders.exceptions import AccessTokenMissing
 from onsale.orders.selectors import order_with_details
+from onsale.orders.serializers import OrderOutputSerializer, order_payload
 from onsale.payments import PaymentSource
 from onsale.platform.exceptions import error_body
 from onsale.usermgmt.models import User

@@ -5,7 +5,7 @@ Each step is a local transaction with its compensation:
 1. `checkout_order_place`: confirm the seats in MySQL. The hold is read (and
    extended, so it cannot lapse mid-checkout) through the inventory adapter;
    prices come from the server's price categories; the order, its lines and
-   one seat-sale row per seat (UNIQUE (event, seat): the last line against a
+   (`orders.services.order_create`) one seat-sale row per seat (UNIQUE (event, seat): the last line against a
    double sale) commit together. Then Redis marks the seats sold.
    Compensation: `orders.services.order_fail` releases the seat sales in MySQL
    and puts the seats back on sale in Redis.
@@ -28,15 +28,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from onsale.checkout import inventory
 from onsale.checkout.exceptions import (
     CheckoutHoldEmpty,
     WebhookMalformed,
@@ -44,8 +41,9 @@ from onsale.checkout.exceptions import (
     WebhookSignatureRejected,
 )
 from onsale.checkout.idempotency import idempotency_order_attach
+from onsale.orders import inventory, refunds
 from onsale.orders import services as order_services
-from onsale.orders.models import Order, OrderLine
+from onsale.orders.models import Order
 from onsale.payments import (
     Charge,
     PaymentDeclined,
@@ -117,37 +115,15 @@ def checkout_order_place(
     )
     if not hold.lines:
         raise CheckoutHoldEmpty()
-    total = sum((line.price for line in hold.lines), Decimal("0"))
-    now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.create(
+        order = order_services.order_create(
             user=user,
-            event_id=event_id,
-            currency=hold.currency,
-            total=total,
-            hold_id=hold.hold_id,
-            access_session_id=session_id,
+            hold=hold,
+            session_id=session_id,
             buyer_name=buyer.name,
             buyer_email=buyer.email,
             payment_token=payment_token,
-            created_at=now,
-            expires_at=now
-            + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
         )
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=order,
-                    seat_id=line.seat_id,
-                    category_id=line.category_id,
-                    category_name=line.category_name,
-                    seat_label=line.label,
-                    price=line.price,
-                )
-                for line in hold.lines
-            ]
-        )
-        inventory.sales_record(order=order, hold=hold)
         if idempotency_record_id is not None:
             idempotency_order_attach(record_id=idempotency_record_id, order_id=order.pk)
     # Seat selection marks the seats sold in Redis (and retires the hold)
@@ -317,7 +293,7 @@ def _webhook_handle(*, event_type: str, data: dict[str, Any]) -> None:
         )
     _order_settle_from_charge(charge)
     if charge.succeeded and charge.amount_refunded > 0:
-        order_services.order_refunded_by_provider(
+        refunds.order_refunded_by_provider(
             charge_id=charge.id,
             amount_refunded=charge.amount_refunded,
             amount=charge.amount,

@@ -15,7 +15,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from onsale.orders import services
+from onsale.orders import fulfilment, services
 from onsale.orders.models import Order
 from onsale.payments import PaymentTransientError
 
@@ -43,13 +43,13 @@ _RETRYING: dict[str, Any] = {
 @shared_task(**_RETRYING)
 def order_fulfil(order_id: int) -> None:
     """Tickets, PDF and session end for a paid order, then the email."""
-    services.order_fulfil(order_id=order_id)
+    fulfilment.order_fulfil(order_id=order_id)
     order_email_send.delay(order_id)
 
 
 @shared_task(**_RETRYING)
 def order_email_send(order_id: int) -> None:
-    services.order_email_send(order_id=order_id, site_url=settings.ORDERS_SITE_URL)
+    fulfilment.order_email_send(order_id=order_id, site_url=settings.ORDERS_SITE_URL)
 
 
 @shared_task(**_RETRYING)
@@ -62,7 +62,7 @@ def order_refund(order_id: int) -> None:
 def order_seats_put_back(order_id: int) -> None:
     """Put a closed order's seats back on sale in Redis (a retry after Redis
     failed). Idempotent; skips seats sold again meanwhile."""
-    from onsale.checkout import inventory
+    from onsale.orders import inventory
 
     order = Order.objects.get(pk=order_id)
     if order.state in services.CLOSED_STATES:
@@ -73,7 +73,7 @@ def order_seats_put_back(order_id: int) -> None:
 def orders_fulfil_sweep(older_than_seconds: int = 60) -> int:
     """Beat: enqueue fulfilment again for paid orders still without tickets or
     email a minute after payment (their task was lost). Idempotent."""
-    ids = services.orders_unfulfilled_ids(older_than_seconds=older_than_seconds)
+    ids = fulfilment.orders_unfulfilled_ids(older_than_seconds=older_than_seconds)
     for order_id in ids:
         order_fulfil.delay(order_id)
     return len(ids)

@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from onsale.checkout.selectors import fake_ledger_reconcile
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -19,6 +18,7 @@ from onsale.checkout.tests.helpers import (
     seat_unavailable,
     seated_event,
 )
+from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order
 from onsale.payments import (
     PaymentDeclined,

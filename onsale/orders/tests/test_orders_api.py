@@ -22,7 +22,7 @@ from onsale.checkout.tests.helpers import (
     seated_event,
 )
 from onsale.orders.models import Order, RefundPolicy
-from onsale.orders.services import refund_policy_set
+from onsale.orders.refunds import refund_policy_set
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.payments.fake.models import FakeProviderCharge, FakeProviderRefund
 from onsale.platform.redis import redis_client
@@ -103,7 +103,7 @@ def test_a_render_killed_before_recording_its_pdf_leaves_no_file(event):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from onsale.orders.services import order_pdf_store
+    from onsale.orders.fulfilment import order_pdf_store
 
     _, order, _ = buy(event, seat_ids(event)[:1])
     order.refresh_from_db()
@@ -197,7 +197,7 @@ def test_cancel_outside_the_refund_policy_is_refused_and_changes_nothing(event):
 
 def test_default_policy_closes_refunds_before_the_event(event, settings):
     settings.ORDERS_REFUND_CUTOFF_HOURS = 48
-    from onsale.orders.services import refund_policy_allows
+    from onsale.orders.refunds import refund_policy_allows
 
     assert refund_policy_allows(event=event)
     assert not refund_policy_allows(
@@ -231,7 +231,7 @@ def test_organizer_sees_live_sales_of_their_events_only(event):
     buy(event, seat_ids(event, category="B")[1:3])
     buy(event, seat_ids(event, category="A")[2:3], card=DECLINE_CARD)
     cancelled.refresh_from_db()
-    from onsale.orders.services import order_cancel
+    from onsale.orders.refunds import order_cancel
 
     order_cancel(order=cancelled)
 
