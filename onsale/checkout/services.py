@@ -43,6 +43,7 @@ from onsale.checkout.exceptions import (
 from onsale.checkout.idempotency import idempotency_order_attach
 from onsale.orders import inventory, refunds
 from onsale.orders import services as order_services
+from onsale.orders.exceptions import AccessTokenMissing
 from onsale.orders.models import Order
 from onsale.payments import (
     Charge,
@@ -206,6 +207,41 @@ def checkout_submit(
             robust=True,
         )
     return result
+
+
+def checkout_submit_or_resume(
+    *,
+    user: User,
+    access_token: str,
+    event_id: int | None,
+    hold_id: int,
+    buyer: Buyer,
+    source: PaymentSource,
+    idempotency_record_id: int,
+    resume_order_id: int | None,
+) -> CheckoutResult:
+    """POST /checkout once its Idempotency-Key is claimed: a request taking
+    over from a dead one (`resume_order_id`) reports that order's saga as it
+    stands; any other verifies the access token (AccessTokenMissing without
+    one; the event is the request's or the token's) and runs
+    `checkout_submit`."""
+    if resume_order_id is not None:
+        return checkout_result_get(order_id=resume_order_id)
+    if not access_token:
+        raise AccessTokenMissing()
+    event_id = event_id or inventory.access_event_id(token=access_token)
+    session_id = inventory.access_verify(
+        token=access_token, user=user, event_id=event_id
+    )
+    return checkout_submit(
+        user=user,
+        event_id=event_id,
+        hold_id=hold_id,
+        session_id=session_id,
+        buyer=buyer,
+        source=source,
+        idempotency_record_id=idempotency_record_id,
+    )
 
 
 def checkout_result_get(*, order_id: int) -> CheckoutResult:
