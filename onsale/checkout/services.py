@@ -41,6 +41,9 @@ from onsale.checkout.exceptions import (
     WebhookSignatureRejected,
 )
 from onsale.checkout.idempotency import idempotency_order_attach
+from onsale.checkout.tasks import (
+    checkout_charge_resolve as checkout_charge_resolve_task,
+)
 from onsale.orders import inventory, refunds
 from onsale.orders import services as order_services
 from onsale.orders.exceptions import AccessTokenMissing
@@ -185,8 +188,6 @@ def checkout_submit(
     """The synchronous part of the saga for POST /checkout: step 1, then one
     charge attempt that waits at most settings.CHECKOUT_CHARGE_WAIT_SECONDS.
     An unknown outcome is handed to the retry task (enqueued on commit)."""
-    from onsale.checkout import tasks
-
     order = checkout_order_place(
         user=user,
         event_id=event_id,
@@ -203,7 +204,7 @@ def checkout_submit(
         # robust: if the broker is down the order stays pending and the
         # expiry task compensates it (refund included) after its deadline.
         transaction.on_commit(
-            lambda: tasks.checkout_charge_resolve.apply_async((order.pk,), countdown=1),
+            lambda: checkout_charge_resolve_task.apply_async((order.pk,), countdown=1),
             robust=True,
         )
     return result

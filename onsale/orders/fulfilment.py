@@ -117,7 +117,7 @@ def _pdf_orphans_delete(*, order_id: int, keep: str) -> None:
             )
 
 
-def order_email_send(*, order_id: int, site_url: str = "") -> bool:
+def order_tickets_email_send(*, order_id: int, site_url: str = "") -> bool:
     """Email the buyer their tickets (codes, a link to the order page with the
     QR codes and the PDF, and the PDF attached when
     settings.ORDERS_EMAIL_ATTACH_PDF) through Django's email backend. True if
@@ -186,7 +186,7 @@ def orders_unfulfilled_ids(*, older_than_seconds: int, limit: int = 500) -> list
     )
 
 
-def order_fulfil(*, order_id: int) -> Order:
+def order_fulfilment_run(*, order_id: int) -> Order:
     """Everything after the charge, each step idempotent: issue tickets, store
     the PDF when the email attaches it (otherwise it is rendered on its first
     download), end the shopper's admission session (frees their place in the

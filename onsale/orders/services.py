@@ -26,6 +26,9 @@ from django.utils import timezone
 from onsale.orders import inventory
 from onsale.orders.inventory import CheckoutHold
 from onsale.orders.models import Order, OrderLine
+from onsale.orders.tasks import order_fulfil as order_fulfil_task
+from onsale.orders.tasks import order_refund as order_refund_task
+from onsale.orders.tasks import order_seats_put_back as order_seats_put_back_task
 from onsale.payments import Charge, PaymentTransientError, payment_gateway
 from onsale.platform import telemetry
 from onsale.usermgmt.models import User
@@ -113,8 +116,6 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
     was in flight), the charge has no order to pay for: it is refunded. An
     order that is already paid is left alone (the same charge, reported twice).
     """
-    from onsale.orders import tasks
-
     with transaction.atomic():
         moved = order_transition(
             order_id=order_id,
@@ -128,7 +129,7 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
             # robust: a broker outage must not turn a committed sale into an
             # error for the buyer; the fulfilment sweep enqueues it later.
             transaction.on_commit(
-                lambda: tasks.order_fulfil.delay(order_id), robust=True
+                lambda: order_fulfil_task.delay(order_id), robust=True
             )
     order = Order.objects.get(pk=order_id)
     if moved:
@@ -202,8 +203,6 @@ def order_seats_put_back_or_retry(*, order: Order) -> None:
     """Put a closed order's seats back on sale in Redis now; if Redis fails
     (after MySQL already released them), retry in a task, so a blip cannot
     leave seats shown as sold for good."""
-    from onsale.orders import tasks
-
     try:
         inventory.seats_put_back(order=order)
     except (redis.exceptions.RedisError, ConnectionError, TimeoutError):
@@ -212,7 +211,7 @@ def order_seats_put_back_or_retry(*, order: Order) -> None:
         )
         order_id = order.pk
         transaction.on_commit(
-            lambda: tasks.order_seats_put_back.delay(order_id), robust=True
+            lambda: order_seats_put_back_task.delay(order_id), robust=True
         )
 
 
@@ -248,9 +247,7 @@ def order_refund_ensure(*, order_id: int) -> bool:
 def order_refund_ensure_or_retry(*, order_id: int) -> None:
     """`order_refund_ensure` now; if the provider is unreachable, in a task
     with retries (enqueued after the current transaction commits)."""
-    from onsale.orders import tasks
-
     try:
         order_refund_ensure(order_id=order_id)
     except PaymentTransientError:
-        transaction.on_commit(lambda: tasks.order_refund.delay(order_id), robust=True)
+        transaction.on_commit(lambda: order_refund_task.delay(order_id), robust=True)

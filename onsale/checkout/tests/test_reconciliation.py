@@ -69,7 +69,7 @@ def test_ledger_reconciles_with_orders_after_500_checkouts_with_failures(
     # workers die in the ticket step, the email step and the Redis put-back
     issue, send, put_back = (
         fulfilment.order_tickets_issue,
-        fulfilment.order_email_send,
+        fulfilment.order_tickets_email_send,
         inventory.seats_put_back,
     )
 
@@ -89,7 +89,7 @@ def test_ledger_reconciles_with_orders_after_500_checkouts_with_failures(
         return put_back(**kwargs)
 
     monkeypatch.setattr(fulfilment, "order_tickets_issue", flaky_issue)
-    monkeypatch.setattr(fulfilment, "order_email_send", flaky_send)
+    monkeypatch.setattr(fulfilment, "order_tickets_email_send", flaky_send)
 
     settings.ORDERS_EMAIL_ATTACH_PDF = False
     statuses: dict[int, int] = {}
