@@ -7,6 +7,7 @@ import pytest
 from onsale.checkout.tests.helpers import (
     seat_ids,
 )
+from onsale.orders import fulfilment
 from onsale.orders.models import Order
 from onsale.orders.tests.helpers import buy
 
@@ -36,3 +37,27 @@ def test_a_render_killed_before_recording_its_pdf_leaves_no_file(event):
     _, files = default_storage.listdir(f"orders/{order.pk}")
     assert files == [name.rsplit("/", 1)[1]]
     default_storage.delete(name)
+
+
+def test_order_fulfilment_run_twice_issues_one_set_of_tickets(event):
+    # given a paid order (its fulfilment already ran once)
+    _, order, response = buy(event, seat_ids(event)[:2])
+    assert response.status_code == 201
+    codes = set(order.tickets.values_list("code", flat=True))
+
+    # when fulfilment runs again (a redelivered task)
+    fulfilment.order_fulfilment_run(order_id=order.pk)
+
+    # then the tickets are the same two
+    assert set(order.tickets.values_list("code", flat=True)) == codes
+    assert len(codes) == 2
+
+
+def test_order_tickets_email_send_sends_once(event, mailoutbox):
+    # given a paid order whose tickets were emailed
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    assert len(mailoutbox) == 1
+
+    # when the email step runs again, it sends nothing
+    assert fulfilment.order_tickets_email_send(order_id=order.pk) is False
+    assert len(mailoutbox) == 1

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from onsale.payments import (
+    ChargeLedger,
     PaymentDeclined,
     PaymentRequestInvalid,
     PaymentSource,
@@ -253,3 +254,27 @@ def test_an_unknown_card_token_is_declined_as_invalid():
             source=PaymentSource(token=fake.tokenize(source=card("5555555555554444"))),
         )
     assert raised.value.code == "invalid_number"
+
+
+@pytest.mark.django_db
+def test_charges_list_lists_every_charge_failed_ones_too():
+    fake = gateway()
+    assert isinstance(fake, ChargeLedger)
+    fake.charge(
+        idempotency_key="order-11",
+        amount=Decimal("10"),
+        currency="EUR",
+        source=card(SUCCESS_CARD),
+    )
+    with pytest.raises(PaymentDeclined):
+        fake.charge(
+            idempotency_key="order-12",
+            amount=Decimal("5"),
+            currency="EUR",
+            source=card(DECLINE_CARD),
+        )
+    charges = sorted(fake.charges_list(), key=lambda charge: charge.idempotency_key)
+    assert [(c.idempotency_key, c.status) for c in charges] == [
+        ("order-11", "succeeded"),
+        ("order-12", "failed"),
+    ]
