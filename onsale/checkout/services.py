@@ -45,6 +45,7 @@ from onsale.checkout.tasks import (
     checkout_charge_resolve as checkout_charge_resolve_task,
 )
 from onsale.orders import inventory, refunds
+from onsale.orders import selectors as order_selectors
 from onsale.orders import services as order_services
 from onsale.orders.exceptions import AccessTokenMissing
 from onsale.orders.models import Order
@@ -147,7 +148,7 @@ def checkout_charge_attempt(
     `order` saves a read when the caller has just created it.
     """
     if order is None or order.pk != order_id:
-        order = Order.objects.get(pk=order_id)
+        order = order_selectors.order_get(order_id=order_id)
     if order.state != Order.State.PENDING:
         return _result(order)
     try:
@@ -161,10 +162,10 @@ def checkout_charge_attempt(
         )
     except (PaymentDeclined, PaymentRequestInvalid) as exc:
         order_services.order_fail(order_id=order_id, reason=exc.code)
-        return _result(Order.objects.get(pk=order_id))
+        return _result(order_selectors.order_get(order_id=order_id))
     except PaymentTransientError:
         logger.info("charge outcome unknown", extra={"order_id": order_id})
-        return _result(Order.objects.get(pk=order_id))
+        return _result(order_selectors.order_get(order_id=order_id))
     return _result(order_services.order_mark_paid(order_id=order_id, charge=charge))
 
 
@@ -247,7 +248,7 @@ def checkout_submit_or_resume(
 
 def checkout_result_get(*, order_id: int) -> CheckoutResult:
     """Where an order's saga stands (for a request resuming a dead one)."""
-    return _result(Order.objects.get(pk=order_id))
+    return _result(order_selectors.order_get(order_id=order_id))
 
 
 # --- Webhooks ------------------------------------------------------------------
@@ -344,7 +345,7 @@ def _order_settle_from_charge(charge: Charge) -> None:
     order_id = _order_id_from_key(charge.idempotency_key)
     if order_id is None:
         return
-    state = Order.objects.filter(pk=order_id).values_list("state", flat=True).first()
+    state = order_selectors.order_state_get(order_id=order_id)
     if state == Order.State.PENDING:
         if charge.succeeded and not charge.fully_refunded:
             order_services.order_mark_paid(order_id=order_id, charge=charge)
