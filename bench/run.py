@@ -830,7 +830,7 @@ def measure_latency(
     purchases = int(purchase_rate * seconds) + 1
     event = seated_event(purchases * PER_ORDER + 100)
     buyers = buyers_create(event, purchases, f"bench-buyer-{os.getpid()}-")
-    from onsale.checkout.payments.fake import SUCCESS_CARD
+    from onsale.payments.fake.cards import SUCCESS_CARD
 
     def purchase_flow(index: int) -> constant_rate.Flow:
         bearer, access = buyers[index % len(buyers)]

@@ -106,9 +106,9 @@ from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
 from bench.stack import process_tree_cpu_seconds  # noqa: E402
-from onsale.checkout.payments.fake import SUCCESS_CARD  # noqa: E402
 from onsale.checkout.tests.worker_command import worker_command  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
+from onsale.payments.fake.cards import SUCCESS_CARD  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
 from onsale.seatselection import services as seat_services  # noqa: E402

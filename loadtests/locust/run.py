@@ -90,7 +90,7 @@ def sale_create(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
     from knox.models import AuthToken
 
-    from onsale.checkout.payments.fake import SUCCESS_CARD
+    from onsale.payments.fake.cards import SUCCESS_CARD
     from onsale.seatselection import selectors as seat_selectors
     from onsale.seatselection import services as seat_services
     from onsale.seatselection.models import Event

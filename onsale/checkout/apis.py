@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,21 +12,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.checkout import inventory, services
-from onsale.checkout.exceptions import AccessTokenMissing, PaymentDeclined
+from onsale.checkout import services
+from onsale.checkout.exceptions import PaymentDeclined
 from onsale.checkout.idempotency import (
     IDEMPOTENCY_HEADER,
+    REPLAYED_HEADER,
     IdempotencyClaim,
-    idempotency_abandon,
-    idempotency_begin,
-    idempotency_complete,
+    IdempotentAnswer,
     idempotency_key_validate,
-    idempotency_request_hash,
+    idempotent_call,
 )
-from onsale.checkout.models import IdempotencyRecord
-from onsale.checkout.payments import PaymentSource
-from onsale.orders.apis import OrderOutputSerializer, order_payload
+from onsale.orders import inventory
 from onsale.orders.selectors import order_with_details
+from onsale.orders.serializers import OrderOutputSerializer, order_payload
+from onsale.payments import PaymentSource
 from onsale.platform.exceptions import error_body
 from onsale.usermgmt.models import User
 
@@ -96,97 +94,51 @@ class CheckoutApi(APIView):
         key = idempotency_key_validate(key=request.headers.get(IDEMPOTENCY_HEADER))
         serializer = self.CheckoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        claim = idempotency_begin(
-            user=user,
-            key=key,
-            request_hash=idempotency_request_hash(payload=request.data),
-        )
-        if claim.is_replay:
-            response = Response(claim.replay_body, status=claim.replay_status)
-            response["Idempotent-Replayed"] = "true"
-            return response
-        assert claim.record is not None
-        answered = False
-        try:
-            result = self._run(request, user, serializer.validated_data, claim)
-            code, body, declined = self._answer(result)
-            idempotency_complete(record=claim.record, status=code, body=body)
-            answered = True
-        finally:
-            if not answered:
-                _idempotency_release(claim.record)
-        if declined is not None:
-            raise declined
-        return Response(body, status=code)
+        data = serializer.validated_data
 
-    @staticmethod
-    def _run(
-        request: Request, user: User, data: dict[str, Any], claim: IdempotencyClaim
-    ) -> services.CheckoutResult:
-        if claim.resume_order_id is not None:
-            return services.checkout_result_get(order_id=claim.resume_order_id)
-        token = request.headers.get(inventory.ACCESS_TOKEN_HEADER, "")
-        if not token:
-            raise AccessTokenMissing()
-        event_id = data.get("event_id") or inventory.access_event_id(token=token)
-        session_id = inventory.access_verify(token=token, user=user, event_id=event_id)
-        payment = data["payment"]
-        assert claim.record is not None
-        return services.checkout_submit(
-            user=user,
-            event_id=event_id,
-            hold_id=data["hold_id"],
-            session_id=session_id,
-            buyer=services.Buyer(
-                name=data["buyer"]["name"], email=data["buyer"]["email"]
-            ),
-            source=PaymentSource(
-                token=payment.get("token", ""),
-                card_number=payment.get("card_number", ""),
-                exp_month=payment.get("exp_month"),
-                exp_year=payment.get("exp_year"),
-                cvc=payment.get("cvc", ""),
-            ),
-            idempotency_record_id=claim.record.pk,
-        )
-
-    @staticmethod
-    def _answer(
-        result: services.CheckoutResult,
-    ) -> tuple[int, Any, PaymentDeclined | None]:
-        order = order_with_details(order_id=result.order.pk)
-        if result.outcome == "failed":
-            declined = PaymentDeclined(
-                extra={
-                    "order_id": order.pk,
-                    "state": order.state,
-                    "reason": result.reason or order.failure_reason,
-                }
+        def run(claim: IdempotencyClaim) -> IdempotentAnswer:
+            assert claim.record is not None
+            result = services.checkout_submit_or_resume(
+                user=user,
+                access_token=request.headers.get(inventory.ACCESS_TOKEN_HEADER, ""),
+                event_id=data.get("event_id"),
+                hold_id=data["hold_id"],
+                buyer=services.Buyer(**data["buyer"]),
+                source=PaymentSource(**data["payment"]),
+                idempotency_record_id=claim.record.pk,
+                resume_order_id=claim.resume_order_id,
             )
-            body = error_body(declined.code, declined.message, declined.extra)
-            return 422, body, declined
-        if result.outcome == "paid":
-            return status.HTTP_201_CREATED, order_payload(order), None
-        # Pending: the order as the saga left it (a worker may settle it any
-        # moment; the client polls GET /orders/{id}).
-        return status.HTTP_202_ACCEPTED, order_payload(result.order), None
+            return _checkout_answer(result)
+
+        answer = idempotent_call(user=user, key=key, payload=request.data, run=run)
+        response = Response(answer.body, status=answer.status)
+        if answer.replayed:
+            response[REPLAYED_HEADER] = "true"
+        return response
 
 
-def _idempotency_release(record: IdempotencyRecord) -> None:
-    """The request failed before answering. Without an order, forget the key
-    (the client may fix the cause and retry with it); with one, free the
-    lease so a retry resumes that order at once."""
-    order_id = (
-        IdempotencyRecord.objects.filter(pk=record.pk)
-        .values_list("order_id", flat=True)
-        .first()
-    )
-    if order_id is None:
-        idempotency_abandon(record=record)
-    else:
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            locked_until=timezone.now()
+def _checkout_answer(result: services.CheckoutResult) -> IdempotentAnswer:
+    """The answer to store and send: 201 paid, 202 pending, 422 declined."""
+    order = order_with_details(order_id=result.order.pk)
+    if result.outcome == "failed":
+        declined = PaymentDeclined(
+            extra={
+                "order_id": order.pk,
+                "state": order.state,
+                "reason": result.reason or order.failure_reason,
+            }
         )
+        body = error_body(declined.code, declined.message, declined.extra)
+        return IdempotentAnswer(status=422, body=body, error=declined)
+    if result.outcome == "paid":
+        return IdempotentAnswer(
+            status=status.HTTP_201_CREATED, body=order_payload(order)
+        )
+    # Pending: the order as the saga left it (a worker may settle it any
+    # moment; the client polls GET /orders/{id}).
+    return IdempotentAnswer(
+        status=status.HTTP_202_ACCEPTED, body=order_payload(result.order)
+    )
 
 
 class PaymentWebhookApi(APIView):

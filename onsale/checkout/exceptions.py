@@ -4,7 +4,6 @@ from onsale.platform.exceptions import (
     Conflict,
     Forbidden,
     InvalidInput,
-    NotAuthenticated,
     Unavailable,
 )
 
@@ -27,11 +26,6 @@ class IdempotencyKeyReused(Conflict):
 class IdempotencyRequestInProgress(Conflict):
     code = "idempotency_request_in_progress"
     message = "A request with this Idempotency-Key is still running; retry shortly."
-
-
-class AccessTokenMissing(NotAuthenticated):
-    code = "access_token_required"
-    message = "This needs an access token from the waiting room (X-Access-Token)."
 
 
 class CheckoutHoldEmpty(InvalidInput):

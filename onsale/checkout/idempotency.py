@@ -12,6 +12,9 @@ to `CHECKOUT_IDEMPOTENCY_WAIT_SECONDS` for its response, then gets
 Only requests that got as far as creating an order store their response:
 one refused earlier (no access token, hold gone, seat taken) is abandoned, so
 the client may fix the cause and retry with the same key, as Stripe does.
+
+`idempotent_call` runs the whole protocol around one request (begin, replay,
+complete, release); the view only validates, calls it and renders.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,9 +39,12 @@ from onsale.checkout.exceptions import (
     IdempotencyRequestInProgress,
 )
 from onsale.checkout.models import IdempotencyRecord
+from onsale.platform.exceptions import DomainError
 from onsale.usermgmt.models import User
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Set on a response that replays the stored first answer.
+REPLAYED_HEADER = "Idempotent-Replayed"
 # How long a request may own a key before another may take it over (the
 # owner died). Longer than any checkout request can run.
 _LEASE = timedelta(seconds=120)
@@ -59,6 +66,20 @@ class IdempotencyClaim:
     @property
     def is_replay(self) -> bool:
         return self.record is None
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    """What a request protected by an Idempotency-Key answers: `status` and
+    `body` as stored and replayed. `error` is the domain error to raise once
+    its body is stored (a declined payment answers 422 every time: the first
+    time through the exception handler, later as the replay of that body).
+    `replayed` is set when the answer is a replay of the first one."""
+
+    status: int | None
+    body: Any
+    error: DomainError | None = None
+    replayed: bool = False
 
 
 def idempotency_key_validate(*, key: str | None) -> str:
@@ -150,13 +171,71 @@ def idempotency_order_attach(*, record_id: int, order_id: int) -> None:
     IdempotencyRecord.objects.filter(pk=record_id).update(order_id=order_id)
 
 
-def idempotency_complete(*, record: IdempotencyRecord, status: int, body: Any) -> None:
+def idempotency_complete(
+    *, record: IdempotencyRecord, status: int | None, body: Any
+) -> None:
     """Store the response to replay."""
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         state=IdempotencyRecord.State.COMPLETED,
         response_status=status,
         response_body=body,
     )
+
+
+def idempotency_release(*, record: IdempotencyRecord) -> None:
+    """The request failed before answering. Without an order, forget the key
+    (the client may fix the cause and retry with it); with one, free the
+    lease so a retry resumes that order at once."""
+    order_id = (
+        IdempotencyRecord.objects.filter(pk=record.pk)
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    if order_id is None:
+        idempotency_abandon(record=record)
+    else:
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            locked_until=timezone.now()
+        )
+
+
+def idempotent_call(
+    *,
+    user: User,
+    key: str,
+    payload: Any,
+    run: Callable[[IdempotencyClaim], IdempotentAnswer],
+) -> IdempotentAnswer:
+    """Run `run` once per (user, key): the Idempotency-Key protocol.
+
+    Begin (claim the key, or wait for the request that holds it); a key
+    already answered with the same body replays that answer (`replayed`);
+    otherwise `run(claim)` answers (`claim.resume_order_id` says it resumes an
+    order a dead request created), its answer is stored, and its `error`, if
+    any, raised. If `run` raises, nothing is stored and the key is released
+    (`idempotency_release`). Raises IdempotencyKeyReused and
+    IdempotencyRequestInProgress from `idempotency_begin`.
+    """
+    claim = idempotency_begin(
+        user=user, key=key, request_hash=idempotency_request_hash(payload=payload)
+    )
+    if claim.is_replay:
+        return IdempotentAnswer(
+            status=claim.replay_status, body=claim.replay_body, replayed=True
+        )
+    record = claim.record
+    assert record is not None
+    answered = False
+    try:
+        answer = run(claim)
+        idempotency_complete(record=record, status=answer.status, body=answer.body)
+        answered = True
+    finally:
+        if not answered:
+            idempotency_release(record=record)
+    if answer.error is not None:
+        raise answer.error
+    return answer
 
 
 def idempotency_abandon(*, record: IdempotencyRecord) -> None:

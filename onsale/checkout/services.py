@@ -5,7 +5,7 @@ Each step is a local transaction with its compensation:
 1. `checkout_order_place`: confirm the seats in MySQL. The hold is read (and
    extended, so it cannot lapse mid-checkout) through the inventory adapter;
    prices come from the server's price categories; the order, its lines and
-   one seat-sale row per seat (UNIQUE (event, seat): the last line against a
+   (`orders.services.order_create`) one seat-sale row per seat (UNIQUE (event, seat): the last line against a
    double sale) commit together. Then Redis marks the seats sold.
    Compensation: `orders.services.order_fail` releases the seat sales in MySQL
    and puts the seats back on sale in Redis.
@@ -28,15 +28,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from onsale.checkout import inventory
 from onsale.checkout.exceptions import (
     CheckoutHoldEmpty,
     WebhookMalformed,
@@ -44,8 +41,15 @@ from onsale.checkout.exceptions import (
     WebhookSignatureRejected,
 )
 from onsale.checkout.idempotency import idempotency_order_attach
-from onsale.checkout.models import WebhookReceipt
-from onsale.checkout.payments import (
+from onsale.checkout.tasks import (
+    checkout_charge_resolve as checkout_charge_resolve_task,
+)
+from onsale.orders import inventory, refunds
+from onsale.orders import selectors as order_selectors
+from onsale.orders import services as order_services
+from onsale.orders.exceptions import AccessTokenMissing
+from onsale.orders.models import Order
+from onsale.payments import (
     Charge,
     PaymentDeclined,
     PaymentRequestInvalid,
@@ -54,8 +58,7 @@ from onsale.checkout.payments import (
     WebhookSignatureInvalid,
     payment_gateway,
 )
-from onsale.orders import services as order_services
-from onsale.orders.models import Order, OrderLine
+from onsale.payments.models import WebhookReceipt
 from onsale.usermgmt.models import User
 
 logger = logging.getLogger(__name__)
@@ -117,37 +120,15 @@ def checkout_order_place(
     )
     if not hold.lines:
         raise CheckoutHoldEmpty()
-    total = sum((line.price for line in hold.lines), Decimal("0"))
-    now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.create(
+        order = order_services.order_create(
             user=user,
-            event_id=event_id,
-            currency=hold.currency,
-            total=total,
-            hold_id=hold.hold_id,
-            access_session_id=session_id,
+            hold=hold,
+            session_id=session_id,
             buyer_name=buyer.name,
             buyer_email=buyer.email,
             payment_token=payment_token,
-            created_at=now,
-            expires_at=now
-            + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
         )
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=order,
-                    seat_id=line.seat_id,
-                    category_id=line.category_id,
-                    category_name=line.category_name,
-                    seat_label=line.label,
-                    price=line.price,
-                )
-                for line in hold.lines
-            ]
-        )
-        inventory.sales_record(order=order, hold=hold)
         if idempotency_record_id is not None:
             idempotency_order_attach(record_id=idempotency_record_id, order_id=order.pk)
     # Seat selection marks the seats sold in Redis (and retires the hold)
@@ -167,7 +148,7 @@ def checkout_charge_attempt(
     `order` saves a read when the caller has just created it.
     """
     if order is None or order.pk != order_id:
-        order = Order.objects.get(pk=order_id)
+        order = order_selectors.order_get(order_id=order_id)
     if order.state != Order.State.PENDING:
         return _result(order)
     try:
@@ -181,10 +162,10 @@ def checkout_charge_attempt(
         )
     except (PaymentDeclined, PaymentRequestInvalid) as exc:
         order_services.order_fail(order_id=order_id, reason=exc.code)
-        return _result(Order.objects.get(pk=order_id))
+        return _result(order_selectors.order_get(order_id=order_id))
     except PaymentTransientError:
         logger.info("charge outcome unknown", extra={"order_id": order_id})
-        return _result(Order.objects.get(pk=order_id))
+        return _result(order_selectors.order_get(order_id=order_id))
     return _result(order_services.order_mark_paid(order_id=order_id, charge=charge))
 
 
@@ -208,8 +189,6 @@ def checkout_submit(
     """The synchronous part of the saga for POST /checkout: step 1, then one
     charge attempt that waits at most settings.CHECKOUT_CHARGE_WAIT_SECONDS.
     An unknown outcome is handed to the retry task (enqueued on commit)."""
-    from onsale.checkout import tasks
-
     order = checkout_order_place(
         user=user,
         event_id=event_id,
@@ -226,15 +205,50 @@ def checkout_submit(
         # robust: if the broker is down the order stays pending and the
         # expiry task compensates it (refund included) after its deadline.
         transaction.on_commit(
-            lambda: tasks.checkout_charge_resolve.apply_async((order.pk,), countdown=1),
+            lambda: checkout_charge_resolve_task.apply_async((order.pk,), countdown=1),
             robust=True,
         )
     return result
 
 
+def checkout_submit_or_resume(
+    *,
+    user: User,
+    access_token: str,
+    event_id: int | None,
+    hold_id: int,
+    buyer: Buyer,
+    source: PaymentSource,
+    idempotency_record_id: int,
+    resume_order_id: int | None,
+) -> CheckoutResult:
+    """POST /checkout once its Idempotency-Key is claimed: a request taking
+    over from a dead one (`resume_order_id`) reports that order's saga as it
+    stands; any other verifies the access token (AccessTokenMissing without
+    one; the event is the request's or the token's) and runs
+    `checkout_submit`."""
+    if resume_order_id is not None:
+        return checkout_result_get(order_id=resume_order_id)
+    if not access_token:
+        raise AccessTokenMissing()
+    event_id = event_id or inventory.access_event_id(token=access_token)
+    session_id = inventory.access_verify(
+        token=access_token, user=user, event_id=event_id
+    )
+    return checkout_submit(
+        user=user,
+        event_id=event_id,
+        hold_id=hold_id,
+        session_id=session_id,
+        buyer=buyer,
+        source=source,
+        idempotency_record_id=idempotency_record_id,
+    )
+
+
 def checkout_result_get(*, order_id: int) -> CheckoutResult:
     """Where an order's saga stands (for a request resuming a dead one)."""
-    return _result(Order.objects.get(pk=order_id))
+    return _result(order_selectors.order_get(order_id=order_id))
 
 
 # --- Webhooks ------------------------------------------------------------------
@@ -317,7 +331,7 @@ def _webhook_handle(*, event_type: str, data: dict[str, Any]) -> None:
         )
     _order_settle_from_charge(charge)
     if charge.succeeded and charge.amount_refunded > 0:
-        order_services.order_refunded_by_provider(
+        refunds.order_refunded_by_provider(
             charge_id=charge.id,
             amount_refunded=charge.amount_refunded,
             amount=charge.amount,
@@ -331,7 +345,7 @@ def _order_settle_from_charge(charge: Charge) -> None:
     order_id = _order_id_from_key(charge.idempotency_key)
     if order_id is None:
         return
-    state = Order.objects.filter(pk=order_id).values_list("state", flat=True).first()
+    state = order_selectors.order_state_get(order_id=order_id)
     if state == Order.State.PENDING:
         if charge.succeeded and not charge.fully_refunded:
             order_services.order_mark_paid(order_id=order_id, charge=charge)

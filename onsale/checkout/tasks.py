@@ -1,4 +1,7 @@
-"""Celery wrappers of the checkout services (ids in, idempotent, acks late)."""
+"""Celery wrappers of the checkout services (ids in, idempotent, acks late).
+
+Each task imports its service inside its body and pins its registered name.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,9 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from onsale.checkout import idempotency, services
-
 
 @shared_task(
+    name="onsale.checkout.tasks.checkout_charge_resolve",
     bind=True,
     acks_late=True,
     max_retries=None,
@@ -21,6 +23,8 @@ def checkout_charge_resolve(self: Task, order_id: int) -> str:
     same provider idempotency key, backing off exponentially; after
     CHECKOUT_CHARGE_MAX_RETRIES unknown outcomes, compensate. A no-op once the
     order is no longer pending."""
+    from onsale.checkout import services
+
     result = services.checkout_charge_attempt(order_id=order_id, timeout=None)
     if result.outcome != "pending":
         return result.outcome
@@ -30,7 +34,9 @@ def checkout_charge_resolve(self: Task, order_id: int) -> str:
     raise self.retry(countdown=min(2 ** (self.request.retries + 1), 60))
 
 
-@shared_task(acks_late=True)
+@shared_task(name="onsale.checkout.tasks.checkout_idempotency_purge", acks_late=True)
 def checkout_idempotency_purge() -> int:
     """Beat: delete Idempotency-Key records past their 24 hours."""
+    from onsale.checkout import idempotency
+
     return idempotency.idempotency_purge_expired()

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from onsale.checkout import inventory
-from onsale.checkout.payments.fake import (
+from onsale.orders import inventory
+from onsale.payments.fake.cards import (
     DECLINE_CARD,
     INSUFFICIENT_FUNDS_CARD,
     SUCCESS_CARD,

@@ -63,6 +63,11 @@ else:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# The payment provider: only the built-in fake exists today ("fake"); a Stripe
+# adapter would add its own name and keys. Read here because it decides which
+# apps are installed: the fake provider's ledger tables exist only with it.
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "fake")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -79,6 +84,8 @@ INSTALLED_APPS = [
     "onsale.usermgmt",
     "onsale.waitingroom",
     "onsale.seatselection",
+    "onsale.payments",
+    *(["onsale.payments.fake"] if PAYMENT_GATEWAY == "fake" else []),
     "onsale.checkout",
     "onsale.orders",
     # Reads the apps above (their selectors), so it comes after them.
@@ -439,9 +446,7 @@ SEAT_STREAM_MAX_SECONDS = env_int("SEAT_STREAM_MAX_SECONDS", 300)
 SEAT_STREAM_HEARTBEAT_SECONDS = env_int("SEAT_STREAM_HEARTBEAT_SECONDS", 15)
 
 # --- Checkout and orders ----------------------------------------------------
-# The payment provider: only the built-in fake exists today ("fake"); a Stripe
-# adapter would add its own name and keys here.
-PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "fake")
+# (PAYMENT_GATEWAY is read above, next to INSTALLED_APPS.)
 if PAYMENT_GATEWAY == "fake" or DEBUG:
     # The fake provider's webhook secret protects nothing real.
     PAYMENT_WEBHOOK_SECRET = env_str(

@@ -14,111 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.checkout import inventory
-from onsale.orders import documents, selectors, services
+from onsale.orders import documents, fulfilment, inventory, refunds, selectors
 from onsale.orders.exceptions import OrderDocumentNotReady, TicketNotFound
-from onsale.orders.models import Order, OrderLine
+from onsale.orders.models import Order
+from onsale.orders.serializers import OrderOutputSerializer, order_payload
 from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer
-
-
-class TicketOutputSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    qr_png_url = serializers.SerializerMethodField()
-    qr_svg_url = serializers.SerializerMethodField()
-
-    def get_qr_png_url(self, ticket: Any) -> str:
-        return f"/api/v1/tickets/{ticket.pk}/qr.png"
-
-    def get_qr_svg_url(self, ticket: Any) -> str:
-        return f"/api/v1/tickets/{ticket.pk}/qr.svg"
-
-
-class OrderLineOutputSerializer(serializers.ModelSerializer[OrderLine]):
-    ticket = serializers.SerializerMethodField()
-
-    class Meta:
-        model = OrderLine
-        fields = (
-            "id",
-            "seat_id",
-            "seat_label",
-            "category_id",
-            "category_name",
-            "price",
-            "ticket",
-        )
-
-    def get_ticket(self, line: OrderLine) -> dict[str, Any] | None:
-        ticket = getattr(line, "ticket", None)
-        order_state = self.context.get("order_state")
-        if (
-            ticket is None
-            or ticket.voided_at is not None
-            or order_state != Order.State.PAID
-        ):
-            return None
-        return dict(TicketOutputSerializer(ticket).data)
-
-
-class OrderOutputSerializer(serializers.ModelSerializer[Order]):
-    # Plain text in the schema (no enum component): several apps have a
-    # "state" and their enum names would collide.
-    state = serializers.CharField(
-        help_text="pending, paid, failed, expired, cancelled or refunded"
-    )
-    event = serializers.SerializerMethodField()
-    buyer = serializers.SerializerMethodField()
-    lines = serializers.SerializerMethodField()
-    pdf_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Order
-        fields = (
-            "id",
-            "state",
-            "event",
-            "currency",
-            "total",
-            "refunded_amount",
-            "hold_id",
-            "buyer",
-            "lines",
-            "pdf_url",
-            "failure_reason",
-            "created_at",
-            "expires_at",
-            "paid_at",
-            "closed_at",
-        )
-
-    def get_event(self, order: Order) -> dict[str, Any]:
-        event = order.event
-        return {
-            "id": event.pk,
-            "name": event.name,
-            "starts_at": event.starts_at.isoformat(),
-        }
-
-    def get_buyer(self, order: Order) -> dict[str, str]:
-        return {"name": order.buyer_name, "email": order.buyer_email}
-
-    def get_lines(self, order: Order) -> list[dict[str, Any]]:
-        lines = OrderLineOutputSerializer(
-            order.lines.all(), many=True, context={"order_state": order.state}
-        )
-        return [dict(line) for line in lines.data]
-
-    def get_pdf_url(self, order: Order) -> str | None:
-        if order.state != Order.State.PAID or order.tickets_issued_at is None:
-            return None
-        return f"/api/v1/orders/{order.pk}/tickets.pdf"
-
-
-def order_payload(order: Order) -> dict[str, Any]:
-    """The order as every API shows it (checkout's answer included)."""
-    return dict(OrderOutputSerializer(order).data)
 
 
 def _user(request: Request) -> User:
@@ -173,7 +74,7 @@ class OrderCancelApi(APIView):
     @extend_schema(request=None, responses={200: OrderOutputSerializer})
     def post(self, request: Request, order_id: int) -> Response:
         order = selectors.order_get_for_owner(order_id=order_id, user=_user(request))
-        order = services.order_cancel(order=order)
+        order = refunds.order_cancel(order=order)
         return Response(
             order_payload(
                 selectors.order_get_for_owner(order_id=order.pk, user=_user(request))
@@ -224,7 +125,7 @@ class OrderPdfApi(APIView):
         order = selectors.order_get_for_owner(order_id=order_id, user=_user(request))
         if order.state != Order.State.PAID or order.tickets_issued_at is None:
             raise OrderDocumentNotReady()
-        name = order.pdf.name or services.order_pdf_store(order_id=order.pk)
+        name = order.pdf.name or fulfilment.order_pdf_store(order_id=order.pk)
         response = FileResponse(
             default_storage.open(name, "rb"),
             content_type="application/pdf",

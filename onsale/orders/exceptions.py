@@ -1,6 +1,6 @@
 """Domain errors of orders (no HTTP here; see platform/exceptions.py)."""
 
-from onsale.platform.exceptions import Conflict, NotFound
+from onsale.platform.exceptions import Conflict, NotAuthenticated, NotFound
 
 
 class OrderNotFound(NotFound):
@@ -31,3 +31,11 @@ class RefundWindowClosed(Conflict):
 class SalesEventNotFound(NotFound):
     code = "event_not_found"
     message = "There is no such event."
+
+
+class AccessTokenMissing(NotAuthenticated):
+    """Checkout without the waiting room's X-Access-Token. Raised by the
+    inventory port, which verifies the token, so it lives with it in orders."""
+
+    code = "access_token_required"
+    message = "This needs an access token from the waiting room (X-Access-Token)."

@@ -25,6 +25,17 @@ def order_with_details(*, order_id: int) -> Order:
     return _with_details(Order.objects.filter(pk=order_id)).get()
 
 
+def order_get(*, order_id: int) -> Order:
+    """One order as stored, nothing prefetched (`Order.DoesNotExist` if
+    missing); for the saga, which re-reads an order after each step."""
+    return Order.objects.get(pk=order_id)
+
+
+def order_state_get(*, order_id: int) -> str | None:
+    """Only the order's state (one column), or None for a missing order."""
+    return Order.objects.filter(pk=order_id).values_list("state", flat=True).first()
+
+
 def order_list_for_user(*, user: User, limit: int = 50, offset: int = 0) -> list[Order]:
     """The user's orders, newest first (every state)."""
     orders = _with_details(Order.objects.filter(user=user)).order_by(

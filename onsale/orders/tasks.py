@@ -1,5 +1,8 @@
 """Celery wrappers of the order services: fetch by id, call the service.
 
+Each task imports its service inside its body (services import the tasks, as
+`order_fulfil_task` and so on), and pins its registered name: queued tasks
+and the beat schedule keep working whatever the module is called.
 Every task is idempotent (the services check state first), acknowledges late
 (a killed worker's task is delivered again) and retries transient failures
 with exponential backoff. Enqueue them with `transaction.on_commit`.
@@ -15,9 +18,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from onsale.checkout.payments import PaymentTransientError
-from onsale.orders import services
 from onsale.orders.models import Order
+from onsale.payments import PaymentTransientError
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     PaymentTransientError,
@@ -40,51 +42,64 @@ _RETRYING: dict[str, Any] = {
 }
 
 
-@shared_task(**_RETRYING)
+@shared_task(name="onsale.orders.tasks.order_fulfil", **_RETRYING)
 def order_fulfil(order_id: int) -> None:
     """Tickets, PDF and session end for a paid order, then the email."""
-    services.order_fulfil(order_id=order_id)
+    from onsale.orders import fulfilment
+
+    fulfilment.order_fulfilment_run(order_id=order_id)
     order_email_send.delay(order_id)
 
 
-@shared_task(**_RETRYING)
+@shared_task(name="onsale.orders.tasks.order_email_send", **_RETRYING)
 def order_email_send(order_id: int) -> None:
-    services.order_email_send(order_id=order_id, site_url=settings.ORDERS_SITE_URL)
+    """Email the buyer their tickets (once per order)."""
+    from onsale.orders import fulfilment
+
+    fulfilment.order_tickets_email_send(
+        order_id=order_id, site_url=settings.ORDERS_SITE_URL
+    )
 
 
-@shared_task(**_RETRYING)
+@shared_task(name="onsale.orders.tasks.order_refund", **_RETRYING)
 def order_refund(order_id: int) -> None:
     """Refund a closed order's charge (a retry after the provider failed)."""
+    from onsale.orders import services
+
     services.order_refund_ensure(order_id=order_id)
 
 
-@shared_task(**_RETRYING)
+@shared_task(name="onsale.orders.tasks.order_seats_put_back", **_RETRYING)
 def order_seats_put_back(order_id: int) -> None:
     """Put a closed order's seats back on sale in Redis (a retry after Redis
     failed). Idempotent; skips seats sold again meanwhile."""
-    from onsale.checkout import inventory
+    from onsale.orders import inventory, services
 
     order = Order.objects.get(pk=order_id)
     if order.state in services.CLOSED_STATES:
         inventory.seats_put_back(order=order)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="onsale.orders.tasks.orders_fulfil_sweep", acks_late=True)
 def orders_fulfil_sweep(older_than_seconds: int = 60) -> int:
     """Beat: enqueue fulfilment again for paid orders still without tickets or
     email a minute after payment (their task was lost). Idempotent."""
-    ids = services.orders_unfulfilled_ids(older_than_seconds=older_than_seconds)
+    from onsale.orders import fulfilment
+
+    ids = fulfilment.orders_unfulfilled_ids(older_than_seconds=older_than_seconds)
     for order_id in ids:
         order_fulfil.delay(order_id)
     return len(ids)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="onsale.orders.tasks.orders_expire_pending", acks_late=True)
 def orders_expire_pending(batch: int = 500) -> int:
     """Beat: pending orders past their deadline expire and release their
     seats (and any charge that landed meanwhile is refunded). Returns how many
     this run expired."""
     from django.utils import timezone
+
+    from onsale.orders import services
 
     ids = list(
         Order.objects.filter(

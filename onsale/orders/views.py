@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from onsale.orders import selectors, services
+from onsale.orders import refunds, selectors
 from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.usermgmt.models import User
@@ -54,7 +54,7 @@ def _detail(
             "tickets": tickets if order.state == Order.State.PAID else [],
             "placed": request.GET.get("placed") == "1",
             "cancellable": order.state == Order.State.PAID
-            and services.refund_policy_allows(event=order.event),
+            and refunds.refund_policy_allows(event=order.event),
             "error": error,
             "failure": FAILURE_REASONS.get(
                 order.failure_reason, "The payment did not go through."
@@ -85,12 +85,12 @@ def order_cancel_page(request: HttpRequest, order_id: int) -> HttpResponse:
     if request.method == "GET":
         if not (
             order.state == Order.State.PAID
-            and services.refund_policy_allows(event=order.event)
+            and refunds.refund_policy_allows(event=order.event)
         ):
             return redirect("orders:order-detail-page", order_id=order.pk)
         return render(request, "orders/order_cancel.html", {"order": order})
     try:
-        services.order_cancel(order=order)
+        refunds.order_cancel(order=order)
     except DomainError as exc:
         return _detail(request, order, error=exc.message, status=409)
     return redirect("orders:order-detail-page", order_id=order.pk)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from onsale.checkout.payments.fake import DECLINE_CARD
 from onsale.orders.models import Order
+from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.seatselection import services as seat_services
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom.models import WaitingRoomConfig

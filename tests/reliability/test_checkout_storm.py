@@ -23,8 +23,8 @@ import redis
 from django.db import connection
 from rest_framework.test import APIClient
 
-from onsale.checkout.selectors import fake_ledger_reconcile
 from onsale.checkout.tests.helpers import checkout_body
+from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.seatselection import services as seat_services

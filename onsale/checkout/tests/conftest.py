@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from celery._state import _set_task_join_will_block
 
-from onsale.checkout.payments import payment_gateway_override
 from onsale.config.celery import app as celery_app
+from onsale.payments import payment_gateway_override
 
 
 @pytest.fixture(autouse=True)

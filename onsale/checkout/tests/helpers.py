@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from onsale.checkout.payments.fake import SUCCESS_CARD
+from onsale.payments.fake.cards import SUCCESS_CARD
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import Event
 from onsale.seatselection.tests.factories import EventFactory
@@ -131,6 +131,6 @@ def seat_unavailable(event: Event, seat_id: int) -> bool:
 
 
 def ledger_for(order_id: int) -> list[Any]:
-    from onsale.checkout.models import FakeProviderCharge
+    from onsale.payments.fake.models import FakeProviderCharge
 
     return list(FakeProviderCharge.objects.filter(idempotency_key=f"order-{order_id}"))

@@ -12,8 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.checkout import idempotency
-from onsale.checkout.models import FakeProviderCharge, IdempotencyRecord
-from onsale.checkout.payments.fake import DECLINE_CARD
+from onsale.checkout.models import IdempotencyRecord
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -22,6 +21,8 @@ from onsale.checkout.tests.helpers import (
     seated_event,
 )
 from onsale.orders.models import Order
+from onsale.payments.fake.cards import DECLINE_CARD
+from onsale.payments.fake.models import FakeProviderCharge
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -201,3 +202,68 @@ def test_expired_records_do_not_replay_and_are_purged(event):
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert idempotency.idempotency_purge_expired() == 1
     assert IdempotencyRecord.objects.count() == 0
+
+
+def test_idempotent_call_stores_the_answer_and_replays_it(event):
+    # given a first request that answers 201
+    user = Shopper(event).user
+    calls = []
+
+    def run(claim):
+        calls.append(claim)
+        return idempotency.IdempotentAnswer(status=201, body={"id": 1})
+
+    first = idempotency.idempotent_call(
+        user=user, key="call-1", payload={"a": 1}, run=run
+    )
+    # when the same key and body come again
+    again = idempotency.idempotent_call(
+        user=user, key="call-1", payload={"a": 1}, run=run
+    )
+
+    # then the second is a replay of the first, and `run` ran once
+    assert (first.status, first.body, first.replayed) == (201, {"id": 1}, False)
+    assert (again.status, again.body, again.replayed) == (201, {"id": 1}, True)
+    assert len(calls) == 1
+
+
+def test_idempotent_call_releases_the_key_when_the_request_fails(event):
+    # given a request that fails before any order exists
+    user = Shopper(event).user
+
+    def fail(claim):
+        raise RuntimeError("refused before an order")
+
+    with pytest.raises(RuntimeError):
+        idempotency.idempotent_call(user=user, key="call-2", payload={}, run=fail)
+
+    # then the key is forgotten (idempotency_release), so a retry runs afresh
+    assert IdempotencyRecord.objects.count() == 0
+    answer = idempotency.idempotent_call(
+        user=user,
+        key="call-2",
+        payload={},
+        run=lambda claim: idempotency.IdempotentAnswer(status=202, body={}),
+    )
+    assert (answer.status, answer.replayed) == (202, False)
+
+
+def test_checkout_submit_or_resume_needs_an_access_token(event):
+    from onsale.checkout import services
+    from onsale.orders.exceptions import AccessTokenMissing
+    from onsale.payments import PaymentSource
+
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    with pytest.raises(AccessTokenMissing):
+        services.checkout_submit_or_resume(
+            user=shopper.user,
+            access_token="",
+            event_id=event.pk,
+            hold_id=hold.hold_id,
+            buyer=services.Buyer(name="Ada Fan", email="ada@example.test"),
+            source=PaymentSource(card_number="4242424242424242"),
+            idempotency_record_id=0,
+            resume_order_id=None,
+        )
+    assert Order.objects.count() == 0

@@ -14,21 +14,20 @@ import pytest
 import redis
 from django.db import OperationalError, connection
 
-from onsale.checkout import inventory
-from onsale.checkout.models import FakeProviderCharge, FakeProviderEvent
-from onsale.checkout.payments import payment_gateway_override
-from onsale.checkout.payments.fake import (
+from onsale.checkout.tests.helpers import Shopper, checkout_body, seated_event
+from onsale.orders import fulfilment, inventory, refunds
+from onsale.orders import tasks as order_tasks
+from onsale.orders.ledger_reconcile import fake_ledger_reconcile
+from onsale.orders.models import Order
+from onsale.payments import payment_gateway_override
+from onsale.payments.fake.cards import (
     DECLINE_CARD,
     INSUFFICIENT_FUNDS_CARD,
     SUCCESS_CARD,
     TIMEOUT_CARD,
-    FakeGateway,
 )
-from onsale.checkout.selectors import fake_ledger_reconcile
-from onsale.checkout.tests.helpers import Shopper, checkout_body, seated_event
-from onsale.orders import services as order_services
-from onsale.orders import tasks as order_tasks
-from onsale.orders.models import Order
+from onsale.payments.fake.gateway import FakeGateway
+from onsale.payments.fake.models import FakeProviderCharge, FakeProviderEvent
 from onsale.seatselection.models import Seat, SeatSale
 from onsale.seatselection.selectors import availability_snapshot
 
@@ -69,8 +68,8 @@ def test_ledger_reconciles_with_orders_after_500_checkouts_with_failures(
     )
     # workers die in the ticket step, the email step and the Redis put-back
     issue, send, put_back = (
-        order_services.order_tickets_issue,
-        order_services.order_email_send,
+        fulfilment.order_tickets_issue,
+        fulfilment.order_tickets_email_send,
         inventory.seats_put_back,
     )
 
@@ -89,8 +88,8 @@ def test_ledger_reconciles_with_orders_after_500_checkouts_with_failures(
             raise redis.exceptions.ConnectionError("redis blip after the MySQL commit")
         return put_back(**kwargs)
 
-    monkeypatch.setattr(order_services, "order_tickets_issue", flaky_issue)
-    monkeypatch.setattr(order_services, "order_email_send", flaky_send)
+    monkeypatch.setattr(fulfilment, "order_tickets_issue", flaky_issue)
+    monkeypatch.setattr(fulfilment, "order_tickets_email_send", flaky_send)
 
     settings.ORDERS_EMAIL_ATTACH_PDF = False
     statuses: dict[int, int] = {}
@@ -131,7 +130,7 @@ def test_ledger_reconciles_with_orders_after_500_checkouts_with_failures(
     monkeypatch.setattr(inventory, "seats_put_back", flaky_put_back)
     paid = list(Order.objects.filter(state="paid").order_by("pk"))
     for order in rng.sample(paid, 40):
-        order_services.order_cancel(order=order)
+        refunds.order_cancel(order=order)
     gateway = FakeGateway(webhook_secret=settings.PAYMENT_WEBHOOK_SECRET)
     payment_gateway_override(gateway)
     from rest_framework.test import APIClient

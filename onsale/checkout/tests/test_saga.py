@@ -12,12 +12,7 @@ from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from onsale.checkout import services
-from onsale.checkout.models import FakeProviderCharge, IdempotencyRecord
-from onsale.checkout.payments.fake import (
-    DECLINE_CARD,
-    INSUFFICIENT_FUNDS_CARD,
-    TIMEOUT_CARD,
-)
+from onsale.checkout.models import IdempotencyRecord
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -27,9 +22,15 @@ from onsale.checkout.tests.helpers import (
     seat_unavailable,
     seated_event,
 )
-from onsale.orders import services as order_services
+from onsale.orders import fulfilment, refunds
 from onsale.orders import tasks as order_tasks
 from onsale.orders.models import Order, Ticket
+from onsale.payments.fake.cards import (
+    DECLINE_CARD,
+    INSUFFICIENT_FUNDS_CARD,
+    TIMEOUT_CARD,
+)
+from onsale.payments.fake.models import FakeProviderCharge
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.exceptions import AccessSessionEnded
@@ -175,7 +176,7 @@ def test_a_ticket_task_failing_once_ends_with_one_charge_and_one_ticket_set(
     event, run_on_commit, monkeypatch, mailoutbox
 ):
     # given the ticket step dies once after the charge (a worker killed)
-    real_issue = order_services.order_tickets_issue
+    real_issue = fulfilment.order_tickets_issue
     calls = {"n": 0}
 
     def flaky_issue(*, order_id):
@@ -184,7 +185,7 @@ def test_a_ticket_task_failing_once_ends_with_one_charge_and_one_ticket_set(
             raise OperationalError("worker lost")
         return real_issue(order_id=order_id)
 
-    monkeypatch.setattr(order_services, "order_tickets_issue", flaky_issue)
+    monkeypatch.setattr(fulfilment, "order_tickets_issue", flaky_issue)
     shopper = Shopper(event)
     hold = shopper.hold(seat_ids(event)[:3])
 
@@ -417,7 +418,7 @@ def test_general_admission_places_are_priced_sold_and_given_back(event, run_on_c
     assert response.json()["total"] == "75.00"
     assert PriceCategory.objects.get(event=event, code="GA").ga_sold == 3
     order = Order.objects.get()
-    run_on_commit(order_services.order_cancel, order=order)
+    run_on_commit(refunds.order_cancel, order=order)
     assert PriceCategory.objects.get(event=event, code="GA").ga_sold == 0
     from onsale.seatselection.selectors import availability_snapshot
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from onsale.checkout.payments.fake import DECLINE_CARD
 from onsale.checkout.tests.helpers import Shopper, checkout_body, seat_ids, seated_event
+from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.platform.observability import telemetry
 
 pytestmark = pytest.mark.django_db

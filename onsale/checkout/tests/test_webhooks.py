@@ -11,17 +11,6 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from onsale.checkout.models import FakeProviderCharge, FakeProviderEvent, WebhookReceipt
-from onsale.checkout.payments import (
-    PaymentDeclined,
-    PaymentSource,
-    PaymentTransientError,
-    payment_gateway,
-    payment_gateway_override,
-)
-from onsale.checkout.payments.fake import DECLINE_CARD, SUCCESS_CARD
-from onsale.checkout.payments.webhooks import webhook_signature
-from onsale.checkout.selectors import fake_ledger_reconcile
 from onsale.checkout.tests.helpers import (
     Shopper,
     assert_error,
@@ -29,7 +18,19 @@ from onsale.checkout.tests.helpers import (
     seat_unavailable,
     seated_event,
 )
+from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order
+from onsale.payments import (
+    PaymentDeclined,
+    PaymentSource,
+    PaymentTransientError,
+    payment_gateway,
+    payment_gateway_override,
+)
+from onsale.payments.fake.cards import DECLINE_CARD, SUCCESS_CARD
+from onsale.payments.fake.models import FakeProviderCharge, FakeProviderEvent
+from onsale.payments.models import WebhookReceipt
+from onsale.payments.webhooks import webhook_signature
 from onsale.seatselection.models import SeatSale
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,7 +144,7 @@ def test_charge_succeeded_settles_an_order_whose_charge_timed_out(event, setting
         payment_token="tok_4242424242424242",
     )
     gateway = payment_gateway()
-    from onsale.checkout.payments.fake import FakeGateway
+    from onsale.payments.fake.gateway import FakeGateway
 
     assert isinstance(gateway, FakeGateway)
     flaky = FakeGateway(webhook_secret=settings.PAYMENT_WEBHOOK_SECRET, fault_rate=1.0)

@@ -15,8 +15,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from onsale.checkout.models import FakeProviderCharge
-from onsale.checkout.payments.fake import TIMEOUT_CARD
 from onsale.checkout.tests.helpers import (
     Shopper,
     seat_ids,
@@ -26,6 +24,8 @@ from onsale.checkout.tests.helpers import (
 from onsale.checkout.tests.worker_command import worker_command
 from onsale.config.celery import app as celery_app
 from onsale.orders.models import Order
+from onsale.payments.fake.cards import TIMEOUT_CARD
+from onsale.payments.fake.models import FakeProviderCharge
 from onsale.seatselection.models import SeatSale
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.exceptions import AccessSessionEnded

@@ -1,7 +1,7 @@
 """The payment gateway interface: what checkout needs from a payment provider.
 
 Checkout talks to providers only through `PaymentGateway`. The built-in
-`FakeGateway` (fake.py) implements it for development and tests; a Stripe
+`FakeGateway` (fake/gateway.py) implements it for development and tests; a Stripe
 adapter is one more class implementing the same five methods (charge with the
 provider's idempotency key, find a charge by that key, refund, verify a
 webhook). Amounts are `Decimal` in the currency's major unit; an adapter for a
@@ -166,4 +166,16 @@ class PaymentGateway(Protocol):
         self, *, payload: bytes, headers: Mapping[str, str]
     ) -> WebhookEvent:
         """Check the signature and replay window; raise WebhookSignatureInvalid."""
+        ...
+
+
+@runtime_checkable
+class ChargeLedger(Protocol):
+    """A gateway that can list every charge it made (the fake keeps its ledger
+    in our database; a real provider's list API would do the same). The
+    reconciliation of the ledger with the orders needs it; checkout never
+    does."""
+
+    def charges_list(self) -> list[Charge]:
+        """Every charge made, failed ones included."""
         ...

@@ -1,6 +1,8 @@
-"""Payments: the gateway interface, the fake provider, webhook signatures.
+"""Payments: the gateway interface, webhook signatures, and the adapters
+(`fake/`, an app of its own installed only when it is the configured provider).
 
-`payment_gateway()` is the one way checkout gets the configured provider.
+`payment_gateway()` is the one way orders and checkout get the configured
+provider. Imports only onsale.platform: orders and checkout sit above it.
 """
 
 from __future__ import annotations
@@ -8,8 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from onsale.checkout.payments.gateway import (
+from onsale.payments.gateway import (
     Charge,
+    ChargeLedger,
     PaymentDeclined,
     PaymentError,
     PaymentGateway,
@@ -23,6 +26,7 @@ from onsale.checkout.payments.gateway import (
 
 __all__ = [
     "Charge",
+    "ChargeLedger",
     "PaymentDeclined",
     "PaymentError",
     "PaymentGateway",
@@ -46,7 +50,7 @@ def payment_gateway() -> PaymentGateway:
         return _override
     name = settings.PAYMENT_GATEWAY
     if name == "fake":
-        from onsale.checkout.payments.fake import FakeGateway
+        from onsale.payments.fake.gateway import FakeGateway
 
         return FakeGateway(
             webhook_secret=settings.PAYMENT_WEBHOOK_SECRET,

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import time
 
-from onsale.checkout.payments.gateway import WebhookSignatureInvalid
+from onsale.payments.gateway import WebhookSignatureInvalid
 
 SIGNATURE_HEADER = "Onsale-Signature"
 

@@ -23,7 +23,7 @@ network call:
 - fault injection for drills: with probability `fault_rate` a call times out,
   half of those after having charged.
 
-Its ledger lives in MySQL (checkout.FakeProvider* tables) so reconciliation can
+Its ledger lives in MySQL (the payments_fake app's FakeProvider* tables) so reconciliation can
 compare it with the orders. It writes in its own transactions; callers must not
 call it inside theirs (checkout never does: a provider cannot be rolled back).
 """
@@ -41,12 +41,18 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from onsale.checkout.models import (
+from onsale.payments.fake.cards import (
+    DECLINE_CARD,
+    INSUFFICIENT_FUNDS_CARD,
+    SUCCESS_CARD,
+    TIMEOUT_CARD,
+)
+from onsale.payments.fake.models import (
     FakeProviderCharge,
     FakeProviderEvent,
     FakeProviderRefund,
 )
-from onsale.checkout.payments.gateway import (
+from onsale.payments.gateway import (
     Charge,
     PaymentDeclined,
     PaymentRequestInvalid,
@@ -55,16 +61,11 @@ from onsale.checkout.payments.gateway import (
     Refund,
     WebhookEvent,
 )
-from onsale.checkout.payments.webhooks import (
+from onsale.payments.webhooks import (
     SIGNATURE_HEADER,
     webhook_signature,
     webhook_signature_verify,
 )
-
-SUCCESS_CARD = "4242424242424242"
-DECLINE_CARD = "4000000000000002"
-INSUFFICIENT_FUNDS_CARD = "4000000000009995"
-TIMEOUT_CARD = "4000000000000408"
 
 _TEST_CARDS = {SUCCESS_CARD, DECLINE_CARD, INSUFFICIENT_FUNDS_CARD, TIMEOUT_CARD}
 
@@ -225,6 +226,12 @@ class FakeGateway:
     def charge_find(self, *, idempotency_key: str) -> Charge | None:
         row = FakeProviderCharge.objects.filter(idempotency_key=idempotency_key).first()
         return _as_charge(row) if row is not None else None
+
+    def charges_list(self) -> list[Charge]:
+        """Every charge in the ledger, failed ones too (`ChargeLedger`), for
+        the reconciliation with the orders. No latency or faults: it is an
+        operator's report, not a call checkout makes."""
+        return [_as_charge(row) for row in FakeProviderCharge.objects.all()]
 
     # --- refunds -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Compare the fake payment provider's ledger with the orders and seat sales."""
+"""Compare the payment provider's ledger (the fake's) with the orders and seat sales."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from onsale.checkout.selectors import fake_ledger_reconcile
+from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The one adapter between checkout/orders and the seat selection and waiting
+"""The one port from orders and checkout to the seat selection and waiting
 room apps. Every call into them goes through here, so the saga reads in its
 own terms (holds to check out, sales to record and release, sessions to end)
 and a change in either app touches only this file.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import jwt
 
-from onsale.checkout.exceptions import AccessTokenMissing
+from onsale.orders.exceptions import AccessTokenMissing
 from onsale.seatselection import selectors as seat_selectors
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import Event, PriceCategory, SeatSale

@@ -1,13 +1,19 @@
-"""Reads for checkout: reconciling the fake provider's ledger with the orders."""
+"""Reconciling the payment provider's ledger with the orders and seat sales.
+
+The charges are read through the gateway (`ChargeLedger`: the fake provider
+lists its ledger), so orders never imports a provider's tables.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
 
-from onsale.checkout import inventory
-from onsale.checkout.models import FakeProviderCharge
+from django.core.exceptions import ImproperlyConfigured
+
+from onsale.orders import inventory
 from onsale.orders.models import Order
+from onsale.payments import Charge, ChargeLedger, payment_gateway
 
 _CLOSED = {
     Order.State.FAILED,
@@ -27,6 +33,9 @@ def fake_ledger_reconcile(*, allow_pending: bool = False) -> list[str]:
     each of its seats; a closed order (failed, expired, cancelled, refunded)
     owns no seat sale and any charge it has is fully refunded; no order is
     left pending unless `allow_pending`.
+
+    Needs a gateway that lists its charges (the fake); ImproperlyConfigured
+    with any other.
     """
     problems: list[str] = []
     orders = {order.pk: order for order in Order.objects.all()}
@@ -37,8 +46,8 @@ def fake_ledger_reconcile(*, allow_pending: bool = False) -> list[str]:
         if seat_id is not None:
             seat_lines[order_id] += 1
     sales = inventory.seat_sales_per_order()
-    charges_by_order: dict[int, list[FakeProviderCharge]] = {}
-    for charge in FakeProviderCharge.objects.all():
+    charges_by_order: dict[int, list[Charge]] = {}
+    for charge in _ledger().charges_list():
         key = charge.idempotency_key
         charged = (
             int(key[len("order-") :])
@@ -46,10 +55,10 @@ def fake_ledger_reconcile(*, allow_pending: bool = False) -> list[str]:
             else None
         )
         if charged is None or charged not in orders:
-            if charge.status == FakeProviderCharge.Status.SUCCEEDED:
+            if charge.succeeded:
                 problems.append(f"charge {charge.id} ({key}) has no order")
             continue
-        if charge.status == FakeProviderCharge.Status.SUCCEEDED:
+        if charge.succeeded:
             charges_by_order.setdefault(charged, []).append(charge)
     for order_id, order in orders.items():
         charges = charges_by_order.get(order_id, [])
@@ -85,3 +94,12 @@ def fake_ledger_reconcile(*, allow_pending: bool = False) -> list[str]:
         if reference not in known:
             problems.append(f"{count} seat sales of unknown order {reference!r}")
     return problems
+
+
+def _ledger() -> ChargeLedger:
+    gateway = payment_gateway()
+    if not isinstance(gateway, ChargeLedger):
+        raise ImproperlyConfigured(
+            f"The {gateway.name!r} payment gateway cannot list its charges."
+        )
+    return gateway

@@ -1,0 +1,63 @@
+"""Fulfilment: tickets, the ticket PDF (order_pdf_store), the email."""
+
+from __future__ import annotations
+
+import pytest
+
+from onsale.checkout.tests.helpers import (
+    seat_ids,
+)
+from onsale.orders import fulfilment
+from onsale.orders.models import Order
+from onsale.orders.tests.helpers import buy
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_render_killed_before_recording_its_pdf_leaves_no_file(event):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from onsale.orders.fulfilment import order_pdf_store
+
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    order.refresh_from_db()
+    first = order.pdf.name
+    # A worker killed between storing its file and recording it: the file is
+    # there, the order names none.
+    Order.objects.filter(pk=order.pk).update(pdf="")
+    other = default_storage.save(
+        f"orders/{order.pk}/tickets-deadbeefdeadbeef.pdf", ContentFile(b"%PDF")
+    )
+
+    name = order_pdf_store(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.pdf.name == name not in (first, other)
+    _, files = default_storage.listdir(f"orders/{order.pk}")
+    assert files == [name.rsplit("/", 1)[1]]
+    default_storage.delete(name)
+
+
+def test_order_fulfilment_run_twice_issues_one_set_of_tickets(event):
+    # given a paid order (its fulfilment already ran once)
+    _, order, response = buy(event, seat_ids(event)[:2])
+    assert response.status_code == 201
+    codes = set(order.tickets.values_list("code", flat=True))
+
+    # when fulfilment runs again (a redelivered task)
+    fulfilment.order_fulfilment_run(order_id=order.pk)
+
+    # then the tickets are the same two
+    assert set(order.tickets.values_list("code", flat=True)) == codes
+    assert len(codes) == 2
+
+
+def test_order_tickets_email_send_sends_once(event, mailoutbox):
+    # given a paid order whose tickets were emailed
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    assert len(mailoutbox) == 1
+
+    # when the email step runs again, it sends nothing
+    assert fulfilment.order_tickets_email_send(order_id=order.pk) is False
+    assert len(mailoutbox) == 1
