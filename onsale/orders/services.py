@@ -30,6 +30,7 @@ from onsale.orders.tasks import order_fulfil as order_fulfil_task
 from onsale.orders.tasks import order_refund as order_refund_task
 from onsale.orders.tasks import order_seats_put_back as order_seats_put_back_task
 from onsale.payments import Charge, PaymentTransientError, payment_gateway
+from onsale.platform.db import require_atomic
 from onsale.platform.observability import telemetry
 from onsale.usermgmt.models import User
 
@@ -71,12 +72,11 @@ def order_create(
 
     Must run inside `transaction.atomic()`, so the caller can tie its own rows
     (the Idempotency-Key record) to the order in the same commit; refused
-    otherwise. Raises `SeatAlreadySold`, `GeneralAdmissionSoldOut` or
+    otherwise (`TransactionRequired`). Raises `SeatAlreadySold`, `GeneralAdmissionSoldOut` or
     `HoldExpired` from seat selection (nothing is kept then: the caller's
     transaction rolls back).
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("order_create must run inside transaction.atomic()")
+    require_atomic()
     now = timezone.now()
     order = Order.objects.create(
         user=user,

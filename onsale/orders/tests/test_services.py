@@ -11,6 +11,7 @@ from onsale.checkout.tests.helpers import Shopper, seat_ids
 from onsale.orders import inventory
 from onsale.orders.models import Order
 from onsale.orders.services import order_create
+from onsale.platform.db import TransactionRequired
 from onsale.seatselection.models import SeatSale
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,7 +61,7 @@ def test_order_create_refuses_to_run_outside_a_transaction(event):
     hold = _confirmed_hold(shopper, seat_ids(event)[:1])
 
     # when order_create is called without transaction.atomic(): refused
-    with pytest.raises(RuntimeError):
+    with pytest.raises(TransactionRequired):
         order_create(
             user=shopper.user,
             hold=hold,
