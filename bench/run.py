@@ -301,8 +301,8 @@ def seated_event(seats: int) -> int:
 
     from django.utils import timezone
 
+    from onsale.events.models import Event
     from onsale.seatselection import selectors, services
-    from onsale.seatselection.models import Event
     from onsale.usermgmt.models import Organization
 
     organization, _ = Organization.objects.get_or_create(name="Bench organization")

@@ -108,11 +108,12 @@ from knox.models import AuthToken  # noqa: E402
 from bench.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.checkout.payments.fake import SUCCESS_CARD  # noqa: E402
 from onsale.checkout.tests.worker_command import worker_command  # noqa: E402
+from onsale.events.models import Event  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
 from onsale.seatselection import services as seat_services  # noqa: E402
-from onsale.seatselection.models import Event, Seat, SeatSale  # noqa: E402
+from onsale.seatselection.models import Seat, SeatSale  # noqa: E402
 from onsale.usermgmt.models import Organization, User  # noqa: E402
 from onsale.usermgmt.services import users_bulk_create  # noqa: E402
 from onsale.waitingroom.services import admission_session_start  # noqa: E402

@@ -77,9 +77,9 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from onsale.events.models import Event  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import exceptions, selectors, services  # noqa: E402
-from onsale.seatselection.models import Event  # noqa: E402
 from onsale.usermgmt.models import Organization  # noqa: E402
 
 SESSION_END = int(time.time()) + 3600

@@ -348,7 +348,7 @@ def _room(*, staff: Any, state: str, **fields: Any) -> int:
 
     from django.utils import timezone
 
-    from onsale.seatselection.models import Event
+    from onsale.events.models import Event
     from onsale.usermgmt.models import Organization
     from onsale.waitingroom import services
 

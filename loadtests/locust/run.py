@@ -91,9 +91,9 @@ def sale_create(args: argparse.Namespace) -> dict[str, Any]:
     from knox.models import AuthToken
 
     from onsale.checkout.payments.fake import SUCCESS_CARD
+    from onsale.events.models import Event
     from onsale.seatselection import selectors as seat_selectors
     from onsale.seatselection import services as seat_services
-    from onsale.seatselection.models import Event
     from onsale.usermgmt.models import Organization, User
     from onsale.usermgmt.services import users_bulk_create
     from onsale.waitingroom import services as room_services

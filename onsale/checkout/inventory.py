@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import jwt
 
 from onsale.checkout.exceptions import AccessTokenMissing
-from onsale.seatselection import selectors as seat_selectors
+from onsale.events import selectors as event_selectors
+from onsale.events.models import Event
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event, PriceCategory, SeatSale
+from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.usermgmt.models import User
 from onsale.waitingroom import access as waitingroom_access
 from onsale.waitingroom import services as waitingroom_services
@@ -220,4 +221,4 @@ def event_get(*, event_id: int) -> Event | None:
 def event_for_organizer(*, event_id: int, viewer: User) -> Event:
     """The event if `viewer` runs it (or is staff); `EventNotFound` (404)
     otherwise, like a missing id."""
-    return seat_selectors.event_get_for_organizer(event_id=event_id, viewer=viewer)
+    return event_selectors.event_get_for_organizer(event_id=event_id, viewer=viewer)

@@ -30,11 +30,11 @@ from django.utils import timezone
 
 from onsale.checkout import inventory
 from onsale.checkout.payments import Charge, payment_gateway
+from onsale.events.models import Event
 from onsale.orders.documents import order_pdf_render
 from onsale.orders.exceptions import OrderNotCancellable, RefundWindowClosed
 from onsale.orders.models import Order, RefundPolicy, Ticket
 from onsale.platform import telemetry
-from onsale.seatselection.models import Event
 
 logger = logging.getLogger(__name__)
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "csp",
     "onsale.platform",
     "onsale.usermgmt",
+    "onsale.events",
     "onsale.waitingroom",
     "onsale.seatselection",
     "onsale.checkout",
@@ -253,7 +254,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several models have a `status`; name each choice set once.
     "ENUM_NAME_OVERRIDES": {
-        "EventStatusEnum": "onsale.seatselection.models.Event.Status",
+        "EventStatusEnum": "onsale.events.models.Event.Status",
         "EventCreateStatusEnum": [("draft", "Draft"), ("published", "Published")],
     },
 }

@@ -10,6 +10,7 @@ from django.urls.exceptions import Resolver404
 from django.urls.resolvers import ResolverMatch, RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from onsale.events import views as event_views
 from onsale.platform import health, metrics, ops, views
 
 handler400 = "onsale.platform.exceptions.handler400"
@@ -21,7 +22,8 @@ handler500 = "onsale.platform.exceptions.handler500"
 SERVICE_URLCONFS: dict[str, list[str]] = {
     "usermgmt": ["onsale.usermgmt.urls"],
     "waitingroom": ["onsale.waitingroom.urls"],
-    "seatselection": ["onsale.seatselection.urls"],
+    # The event catalog is served by the seat-selection pods, as before.
+    "seatselection": ["onsale.events.urls", "onsale.seatselection.urls"],
     # The live seat stream (server-sent events), served under ASGI.
     "seatstream": ["onsale.seatselection.stream_urls"],
     "checkout": ["onsale.checkout.urls"],
@@ -46,7 +48,7 @@ for _service in _services:
         urlpatterns.append(path("", include(_module)))
 
 _usermgmt_pages: list[URLPattern | URLResolver] = [
-    path("", views.home, name="home"),
+    path("", event_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from onsale.events.models import Event
 from onsale.orders.selectors import event_sales_get, order_counts_by_state
 from onsale.platform.metrics import GaugeSample
-from onsale.seatselection.models import Event, Seat, SeatMap
+from onsale.seatselection.models import Seat, SeatMap
 from onsale.seatselection.selectors import (
     availability_snapshot,
     hold_count_get,

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from onsale.events.models import Event
 from onsale.seatselection import services
 from onsale.seatselection.exceptions import SeatMapInvalid
-from onsale.seatselection.models import Event, SeatMap
+from onsale.seatselection.models import SeatMap
 from onsale.usermgmt.models import User
 
 REQUIRED_COLUMNS = ("section", "row", "seat", "category", "price")

@@ -1,4 +1,4 @@
-"""Writes and rules of the event catalog, seat maps, availability and holds.
+"""Writes and rules of seat maps, availability and holds.
 
 The hold path keeps MySQL out of the contention: which seats are held lives in
 Redis and every hold is one Lua script that takes all requested seats or none.
@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,16 +24,13 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from onsale.events.models import Event
 from onsale.platform import telemetry
-from onsale.platform.audit import audit_changed, audit_record
+from onsale.platform.audit import audit_record
 from onsale.platform.exceptions import DomainError
 from onsale.platform.telemetry import record_event
 from onsale.seatselection import scripts
 from onsale.seatselection.exceptions import (
-    EventCurrencyLocked,
-    EventInvalid,
-    EventScheduleInvalid,
-    EventStatusChangeInvalid,
     GeneralAdmissionSoldOut,
     HoldExpired,
     HoldNotFound,
@@ -49,14 +45,7 @@ from onsale.seatselection.exceptions import (
     SeatStateUnavailable,
     SeatsUnavailable,
 )
-from onsale.seatselection.models import (
-    Event,
-    PriceCategory,
-    Seat,
-    SeatMap,
-    SeatSale,
-    Section,
-)
+from onsale.seatselection.models import PriceCategory, Seat, SeatMap, SeatSale, Section
 from onsale.seatselection.selectors import (
     AvailabilitySnapshot,
     Hold,
@@ -68,156 +57,9 @@ from onsale.seatselection.selectors import (
     seat_layout_get,
     sold_seat_ids,
 )
-from onsale.usermgmt.models import Organization, User
+from onsale.usermgmt.models import User
 
 logger = logging.getLogger(__name__)
-
-# --- Events -------------------------------------------------------------------
-
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-# Which status an event may move to from each status.
-_STATUS_MOVES: dict[str, set[str]] = {
-    Event.Status.DRAFT: {Event.Status.PUBLISHED, Event.Status.CANCELLED},
-    Event.Status.PUBLISHED: {Event.Status.CANCELLED},
-    Event.Status.CANCELLED: set(),
-}
-
-
-def _event_check(*, starts_at: datetime, onsale_at: datetime, currency: str) -> None:
-    if onsale_at > starts_at:
-        raise EventScheduleInvalid(
-            extra={"field": "onsale_at", "onsale_at": onsale_at.isoformat()}
-        )
-    if not _CURRENCY.match(currency):
-        raise EventInvalid(
-            "The currency must be an ISO 4217 code of three capital letters.",
-            code="event_currency_invalid",
-            extra={"field": "currency"},
-        )
-
-
-def event_create(
-    *,
-    organization: Organization,
-    name: str,
-    venue_name: str,
-    starts_at: datetime,
-    onsale_at: datetime,
-    currency: str = "EUR",
-    status: str = Event.Status.DRAFT,
-    actor: User | None = None,
-) -> Event:
-    """Create an event of `organization`.
-
-    The on-sale must start no later than the event (`EventScheduleInvalid`);
-    the currency is an ISO 4217 code (three capital letters). A new event is a
-    draft or published, never born cancelled. Names are trimmed and must not be
-    empty. The creation is audited (`actor`: who; None for the system).
-    """
-    name, venue_name = name.strip(), venue_name.strip()
-    if not name or not venue_name:
-        raise EventInvalid(
-            "The event needs a name and a venue name.",
-            extra={"field": "name" if not name else "venue_name"},
-        )
-    _event_check(starts_at=starts_at, onsale_at=onsale_at, currency=currency)
-    if status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
-        raise EventStatusChangeInvalid(extra={"status": status})
-    with transaction.atomic():
-        event = Event.objects.create(
-            organization=organization,
-            name=name,
-            venue_name=venue_name,
-            starts_at=starts_at,
-            onsale_at=onsale_at,
-            currency=currency,
-            status=status,
-        )
-        audit_record(
-            actor=actor,
-            organization=organization,
-            event_id=event.pk,
-            action="event.create",
-            before={},
-            after=_event_audit_fields(event),
-        )
-    return event
-
-
-def _event_audit_fields(event: Event) -> dict[str, Any]:
-    return {
-        "name": event.name,
-        "venue_name": event.venue_name,
-        "starts_at": event.starts_at,
-        "onsale_at": event.onsale_at,
-        "currency": event.currency,
-        "status": event.status,
-    }
-
-
-def event_update(
-    *,
-    event: Event,
-    name: str | None = None,
-    venue_name: str | None = None,
-    starts_at: datetime | None = None,
-    onsale_at: datetime | None = None,
-    currency: str | None = None,
-    status: str | None = None,
-    actor: User | None = None,
-) -> Event:
-    """Change some fields of an event (None = leave as is).
-
-    The rules of `event_create` apply to the result. Status moves only forward:
-    draft -> published -> cancelled (or draft -> cancelled). The currency is
-    fixed once the event has a seat map, whose prices are in it. The row is
-    locked while it changes, so two edits cannot interleave. The change is
-    audited (`event.publish`, `event.cancel` or `event.update`, changed fields
-    only) in the same transaction.
-    """
-    with transaction.atomic():
-        locked = Event.objects.select_for_update().get(pk=event.pk)
-        old_fields = _event_audit_fields(locked)
-        new_name = locked.name if name is None else name.strip()
-        new_venue = locked.venue_name if venue_name is None else venue_name.strip()
-        if not new_name or not new_venue:
-            raise EventInvalid(
-                "The event needs a name and a venue name.",
-                extra={"field": "name" if not new_name else "venue_name"},
-            )
-        new_starts = locked.starts_at if starts_at is None else starts_at
-        new_onsale = locked.onsale_at if onsale_at is None else onsale_at
-        new_currency = locked.currency if currency is None else currency
-        _event_check(starts_at=new_starts, onsale_at=new_onsale, currency=new_currency)
-        if (
-            new_currency != locked.currency
-            and SeatMap.objects.filter(event=locked).exists()
-        ):
-            raise EventCurrencyLocked(extra={"field": "currency"})
-        if status is not None and status != locked.status:
-            if status not in _STATUS_MOVES.get(locked.status, set()):
-                raise EventStatusChangeInvalid(
-                    extra={"from": locked.status, "to": status}
-                )
-            locked.status = status
-        locked.name, locked.venue_name = new_name, new_venue
-        locked.starts_at, locked.onsale_at = new_starts, new_onsale
-        locked.currency = new_currency
-        locked.save()
-        before, after = audit_changed(old_fields, _event_audit_fields(locked))
-        audit_record(
-            actor=actor,
-            organization=locked.organization_id,
-            event_id=locked.pk,
-            action={
-                Event.Status.PUBLISHED: "event.publish",
-                Event.Status.CANCELLED: "event.cancel",
-            }.get(after.get("status", ""), "event.update"),
-            before=before,
-            after=after,
-        )
-    return locked
-
 
 # --- Seat maps: parsing ---------------------------------------------------------
 
@@ -1632,19 +1474,6 @@ def seat_state_reconcile(*, event_id: int) -> None:
         return
     seats_sold_reconcile(event_id=event_id)
     _seat_state_block_push(event_id=event_id)
-
-
-def events_on_sale_ids() -> list[int]:
-    """Published events whose on-sale has started and that have not begun."""
-    now = timezone.now()
-    return list(
-        Event.objects.filter(
-            status=Event.Status.PUBLISHED,
-            onsale_at__lte=now,
-            starts_at__gt=now,
-            seatmap__isnull=False,
-        ).values_list("pk", flat=True)
-    )
 
 
 # --- Added for checkout: releasing a sale -------------------------------------

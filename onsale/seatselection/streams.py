@@ -42,6 +42,7 @@ from django.views.decorators.http import require_GET
 # RedisClusterException: the cluster client found no node to learn slots from.
 from redis.exceptions import RedisClusterException, RedisError
 
+from onsale.events import selectors as event_selectors
 from onsale.platform.exceptions import (
     DomainError,
     dependency_unavailable_response,
@@ -191,7 +192,7 @@ def _published_event_check(event_id: int) -> DomainError | None:
     the database connection afterwards: a stream lives for minutes and must
     not keep one (inside a test's transaction there is nothing to close)."""
     try:
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
     except DomainError as exc:
         return exc
     finally:
@@ -216,7 +217,7 @@ def _published_event_check_pooled(event_id: int) -> DomainError | None:
     request's, since no request signal runs on these threads."""
     connection.close_if_unusable_or_obsolete()
     try:
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
     except DomainError as exc:
         return exc
     return None

@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 
-from onsale.seatselection.models import Event
+from onsale.events.models import Event
 
 
 class WaitingRoomConfig(models.Model):

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from django.conf import settings
 
+from onsale.events import exceptions as event_exceptions
 from onsale.platform.metrics import QueueState
-from onsale.waitingroom import exceptions, scripts
+from onsale.waitingroom import scripts
 from onsale.waitingroom.clock import local_now_seconds
 from onsale.waitingroom.draw import DRAW_METHOD
 from onsale.waitingroom.models import WaitingRoomConfig
@@ -95,7 +96,7 @@ def queue_status_get(*, event_id: int) -> QueueStatus:
             return cached[1]
     evaluation = admission_evaluate(event_id=event_id)
     if evaluation.event_status == "draft":
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     draw = None
     if evaluation.drawn and evaluation.seed:
         draw = PrequeueDraw(

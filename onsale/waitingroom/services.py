@@ -19,10 +19,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from onsale.events import exceptions as event_exceptions
+from onsale.events import selectors as event_selectors
+from onsale.events.models import Event
 from onsale.platform import telemetry
 from onsale.platform.audit import audit_record
-from onsale.seatselection import selectors as event_selectors
-from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
 from onsale.waitingroom import exceptions, scripts
 from onsale.waitingroom.access import AccessClaims, access_token_issue
@@ -118,7 +119,7 @@ def waitingroom_config_ensure(*, event_id: int) -> WaitingRoomConfig:
         return config
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     config, _ = WaitingRoomConfig.objects.select_related("event").get_or_create(
         event=event,
         defaults={
@@ -317,7 +318,7 @@ def admission_evaluate(*, event_id: int, user_id: int | None = None) -> RoomEval
 def _public_evaluation(*, event_id: int, user_id: int | None) -> RoomEvaluation:
     evaluation = admission_evaluate(event_id=event_id, user_id=user_id)
     if evaluation.event_status == Event.Status.DRAFT:
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     return evaluation
 
 
@@ -404,7 +405,7 @@ def queue_join(*, event_id: int, user_id: int, ip: str) -> QueuePlace:
     else:
         raise RuntimeError(f"waiting room of event {event_id} did not settle")
     if result.outcome == ScriptOutcome.UNPUBLISHED:
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     if result.outcome == ScriptOutcome.CLOSED:
         raise exceptions.QueueClosed()
     if result.outcome == ScriptOutcome.NOT_OPEN:

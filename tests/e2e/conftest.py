@@ -516,9 +516,9 @@ def event_on_sale(
 ) -> Any:
     """A published event of `organizer`'s organization with a seat map, its
     on-sale `onsale_in` from now (the pre-queue opens an hour before it)."""
+    from onsale.events.models import Event
+    from onsale.events.tests.factories import EventFactory
     from onsale.seatselection import services as seat_services
-    from onsale.seatselection.models import Event
-    from onsale.seatselection.tests.factories import EventFactory
     from onsale.waitingroom.services import (
         waitingroom_config_ensure,
         waitingroom_live_config_push,

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.platform import redis as platform_redis
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.waitingroom import selectors as room_selectors
 from tests.faults.redis_server import RedisServer
 

@@ -25,11 +25,12 @@ from rest_framework.test import APIClient
 
 from onsale.checkout.selectors import fake_ledger_reconcile
 from onsale.checkout.tests.helpers import checkout_body
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event, SeatSale
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom.services import admission_session_start
 from tests.faults.redis_server import RedisServer

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from onsale.seatselection.models import Event
+from onsale.events.models import Event
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom import clock
 from onsale.waitingroom.services import admission_evaluate

@@ -17,10 +17,11 @@ import pytest
 import redis
 from django.db import connection, transaction
 
+from onsale.events.models import Event
 from onsale.platform.exceptions import DomainError
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatAlreadySold
-from onsale.seatselection.models import Event, SeatSale
+from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from tests.faults.redis_server import RedisServer
 from tests.reliability.conftest import seat_ids

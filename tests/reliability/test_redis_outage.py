@@ -14,9 +14,10 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatsUnavailable
-from onsale.seatselection.models import Event, SeatSale
+from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom import services as room_services
 from onsale.waitingroom.services import admission_evaluate

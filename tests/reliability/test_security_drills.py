@@ -27,8 +27,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import held_indexes, run_parallel
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom import services as room_services

@@ -11,9 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.checkout.payments.fake import SUCCESS_CARD
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom.services import admission_session_start
 

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import services
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 
 # A small venue: 5 rows x 10 seats in A, 3 rows x 10 in B, 100 standing places.

@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
 from onsale.seatselection import selectors
 from onsale.seatselection.keys import seat_state_keys
 from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import hold
 
 

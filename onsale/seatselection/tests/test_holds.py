@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import (
     FAR_FUTURE,
     active_holds,

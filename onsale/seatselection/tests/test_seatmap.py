@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import selectors, services
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 

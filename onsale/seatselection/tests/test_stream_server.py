@@ -27,12 +27,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
 from onsale.seatselection import selectors, services
 from onsale.seatselection.keys import seat_changes_channel
 from onsale.seatselection.streams import STREAM_DATABASE_THREADS
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import hold
 
 REPO = Path(__file__).resolve().parents[3]

@@ -7,9 +7,9 @@ import jwt
 import pytest
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom import services
 from onsale.waitingroom.access import access_token_verify

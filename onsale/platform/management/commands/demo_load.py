@@ -74,8 +74,9 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.utils import timezone
 
+        from onsale.events import services as event_services
+        from onsale.events.models import Event
         from onsale.seatselection import services as seat_services
-        from onsale.seatselection.models import Event
 
         if Event.objects.filter(name=DEMO_EVENT).exists():
             return
@@ -85,7 +86,7 @@ class Command(BaseCommand):
         # A map can only be loaded before the on-sale starts: load it into a
         # draft, then publish (one transaction: all or nothing).
         with transaction.atomic():
-            event = seat_services.event_create(
+            event = event_services.event_create(
                 organization=organization,
                 name=DEMO_EVENT,
                 venue_name="Demo Arena",
@@ -93,7 +94,7 @@ class Command(BaseCommand):
                 starts_at=onsale_at + timedelta(days=30),
             )
             seat_services.seatmap_replace(event=event, data=DEMO_SEATMAP)
-            seat_services.event_update(event=event, status=Event.Status.PUBLISHED)
+            event_services.event_update(event=event, status=Event.Status.PUBLISHED)
         self.stdout.write(
             f"created demo event {event.pk} with {DEMO_SEATMAP_SEATS} seats"
         )

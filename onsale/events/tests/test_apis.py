@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import services
-from onsale.seatselection.models import Event
 from onsale.seatselection.tests.conftest import SMALL_MAP
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
