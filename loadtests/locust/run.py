@@ -274,9 +274,9 @@ def admission_check(
     (upper bound) or answered (lower bound); the bucket may apply a new rate
     to the interval since the previous evaluation (about a second), so the
     bounds get two seconds of the larger rate as slack."""
-    from onsale.waitingroom import services as room_services
+    from onsale.waitingroom import admission as room_admission
 
-    evaluation = room_services.admission_evaluate(event_id=event_id)
+    evaluation = room_admission.admission_evaluate(event_id=event_id)
     start, end = evaluation.drawn_at_ms, evaluation.now_ms
     if not evaluation.drawn or start <= 0:
         return ["the pre-queue was never drawn"], {}

@@ -12,14 +12,14 @@ from django.conf import settings
 from onsale.events import exceptions as event_exceptions
 from onsale.platform.metrics import QueueState
 from onsale.waitingroom import scripts
-from onsale.waitingroom.clock import local_now_seconds
-from onsale.waitingroom.draw import DRAW_METHOD
-from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.services import (
+from onsale.waitingroom.admission import (
     admission_evaluate,
     ms_to_datetime,
     waitingroom_config_ensure,
 )
+from onsale.waitingroom.clock import local_now_seconds
+from onsale.waitingroom.draw import DRAW_METHOD
+from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.signing import keyring
 
 
@@ -30,7 +30,7 @@ def waitingroom_config_get(*, event_id: int) -> WaitingRoomConfig:
 
     Reads MySQL (the durable copy); EventNotFound for an unknown event. The
     first call for an event writes its default row (see
-    services.waitingroom_config_ensure), which is why a read may write once.
+    admission.waitingroom_config_ensure), which is why a read may write once.
     """
     return waitingroom_config_ensure(event_id=event_id)
 

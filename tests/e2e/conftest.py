@@ -519,7 +519,7 @@ def event_on_sale(
     from onsale.events.models import Event
     from onsale.events.tests.factories import EventFactory
     from onsale.seatselection import services as seat_services
-    from onsale.waitingroom.services import (
+    from onsale.waitingroom.admission import (
         waitingroom_config_ensure,
         waitingroom_live_config_push,
     )

@@ -46,7 +46,7 @@ def skewed_admission(event_id: str, *user_ids: str) -> None:
     what it saw."""
     import time
 
-    from onsale.waitingroom import exceptions, services
+    from onsale.waitingroom import admission, exceptions, services
 
     numbers = [
         services.queue_join(
@@ -54,7 +54,7 @@ def skewed_admission(event_id: str, *user_ids: str) -> None:
         ).number
         for index, user_id in enumerate(user_ids)
     ]
-    room = services.admission_evaluate(event_id=int(event_id))
+    room = admission.admission_evaluate(event_id=int(event_id))
     try:
         grant = services.admission_session_start(
             event_id=int(event_id), user_id=int(user_ids[0])

@@ -70,7 +70,7 @@ def room_open(event: Event, **fields: Any) -> Any:
 
     from django.utils import timezone
 
-    from onsale.waitingroom.services import (
+    from onsale.waitingroom.admission import (
         waitingroom_config_ensure,
         waitingroom_live_config_push,
     )

@@ -20,7 +20,7 @@ from onsale.seatselection.exceptions import SeatsUnavailable
 from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom import services as room_services
-from onsale.waitingroom.services import admission_evaluate
+from onsale.waitingroom.admission import admission_evaluate
 from tests.faults.redis_server import RedisServer
 from tests.reliability.conftest import (
     assert_unavailable,

@@ -23,8 +23,9 @@ from onsale.seatselection.models import PriceCategory, Seat, SeatMap
 from onsale.seatselection.tests.conftest import SMALL_MAP
 from onsale.usermgmt.tests.factories import OrganizerFactory
 from onsale.waitingroom import selectors as waitingroom_selectors
+from onsale.waitingroom.admission import waitingroom_config_ensure
 from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.services import queue_join, waitingroom_config_ensure
+from onsale.waitingroom.services import queue_join
 
 ORGANIZER_PATHS = [
     ("get", "audit"),
@@ -336,7 +337,7 @@ def _open_room(event: Event, **fields: Any) -> WaitingRoomConfig:
         setattr(config, name, value)
     config.version += 1
     config.save()
-    from onsale.waitingroom.services import waitingroom_live_config_push
+    from onsale.waitingroom.admission import waitingroom_live_config_push
 
     waitingroom_live_config_push(config=config)
     return config

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from onsale.platform.redis import redis_client
-from onsale.waitingroom import exceptions, services
+from onsale.waitingroom import admission, exceptions, services
 from onsale.waitingroom.clock import clock_advance, clock_inject
 from onsale.waitingroom.keys import waitingroom_key
 from onsale.waitingroom.models import WaitingRoomConfig
@@ -23,7 +23,7 @@ def _fill(event_id: int, fans: int, first_user: int = 1) -> None:
 
 
 def _serving(event_id: int) -> int:
-    return services.admission_evaluate(event_id=event_id).serving
+    return admission.admission_evaluate(event_id=event_id).serving
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import connection
 
 from onsale.events import exceptions as event_exceptions
 from onsale.platform.redis import redis_client
-from onsale.waitingroom import exceptions, scripts, services
+from onsale.waitingroom import admission, exceptions, scripts, services
 from onsale.waitingroom.clock import clock_inject
 from onsale.waitingroom.draw import (
     DRAW_METHOD,
@@ -194,7 +194,7 @@ def test_prequeue_is_drawn_exactly_once_under_racing_callers(make_room, t0):
 
     def draw(_: int) -> scripts.DrawResult:
         barrier.wait()
-        return services.prequeue_draw(event_id=room.event_id)
+        return admission.prequeue_draw(event_id=room.event_id)
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = list(pool.map(draw, range(32)))
