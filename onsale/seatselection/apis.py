@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from onsale.events import selectors as event_selectors
 from onsale.seatselection import selectors, services
+from onsale.seatselection.seatmaps.write import seatmap_replace, seats_block_set
 from onsale.seatselection.selectors import Hold
 from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer
@@ -60,9 +61,7 @@ class OrganizerSeatMapApi(APIView):
             event_id=event_id, viewer=request.user
         )
         started = time.perf_counter()
-        seatmap = services.seatmap_replace(
-            event=event, data=request.data, actor=request.user
-        )
+        seatmap = seatmap_replace(event=event, data=request.data, actor=request.user)
         return Response(
             {
                 "event_id": event.pk,
@@ -100,7 +99,7 @@ class OrganizerSeatBlockApi(APIView):
         )
         serializer = self.OrganizerSeatBlockInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        seatmap = services.seats_block_set(
+        seatmap = seats_block_set(
             event=event, actor=request.user, **serializer.validated_data
         )
         return Response(

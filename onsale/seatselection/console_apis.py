@@ -23,7 +23,7 @@ from onsale.platform.audit import audit_list_for_event
 from onsale.platform.exceptions import InvalidInput
 from onsale.platform.models import AuditEntry
 from onsale.seatselection.live import event_live_get
-from onsale.seatselection.seatmap_csv import seatmap_replace_from_csv
+from onsale.seatselection.seatmaps.csv import seatmap_replace_from_csv
 from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer
 

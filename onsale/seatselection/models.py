@@ -21,7 +21,7 @@ class SeatMap(models.Model):
     another). `blocked_version` grows with every change
     to the set of blocked seats, so Redis can tell a newer blocked set from an
     older one when it is rebuilt while the organizer edits (see
-    `services.seat_state_rebuild`). `seat_count` is the number of seats; seat
+    `seat_state.seat_state_ensure`). `seat_count` is the number of seats; seat
     indexes run from 0 to `seat_count - 1`.
     """
 
@@ -159,10 +159,10 @@ class SeatSale(models.Model):
     """Who bought which seat: the truth the Redis "sold" bitmap is rebuilt from.
 
     One row per (event, seat), UNIQUE, so a seat can never be sold twice even if
-    Redis lost a hold. Written by `services.sale_record` inside the checkout's
+    Redis lost a hold. Written by `sales.sale_record` inside the checkout's
     transaction; `hold_id` is the fencing token of the hold that was sold and
     `order_reference` lets checkout tie the row to its order (the ticket table
-    can reference this row or replace it: see `selectors.sold_seat_ids`).
+    can reference this row or replace it: see `layout.sold_seat_ids`).
     """
 
     event = models.ForeignKey(

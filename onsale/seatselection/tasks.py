@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from onsale.events import services as event_services
-from onsale.seatselection import services
+from onsale.seatselection import seat_state, services
 
 logger = logging.getLogger(__name__)
 
@@ -30,5 +30,5 @@ def seats_sold_reconcile() -> int:
     Idempotent."""
     events = event_services.events_on_sale_ids()
     for event_id in events:
-        services.seat_state_reconcile(event_id=event_id)
+        seat_state.seat_state_reconcile(event_id=event_id)
     return len(events)

@@ -1,6 +1,6 @@
 """The per-event waiting room configuration (the durable copy).
 
-The live copy that the queue scripts read sits in Redis (see `services.py`,
+The live copy that the queue scripts read sits in Redis (see `admission.py`,
 `waitingroom_live_config_push`); this row is what it is rebuilt from.
 """
 

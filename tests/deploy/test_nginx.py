@@ -411,12 +411,13 @@ def test_the_seat_stream_goes_unbuffered_to_the_asgi_server(
     import http.client
 
     from onsale.events.tests.factories import EventFactory
-    from onsale.seatselection import selectors, services
+    from onsale.seatselection import selectors
+    from onsale.seatselection.seatmaps.write import seatmap_replace
     from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
     from onsale.seatselection.tests.helpers import hold
 
     event = EventFactory()
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
     selectors.availability_snapshot(event_id=event.pk)
     path = f"/api/v1/events/{event.pk}/seats/stream"
     host, port = stack.proxy.removeprefix("http://").split(":")

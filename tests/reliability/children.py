@@ -17,6 +17,7 @@ def stale_holder(event_id: str, user_id: str, seat_id: str) -> None:
     from django.db import transaction
 
     from onsale.platform.exceptions import DomainError
+    from onsale.seatselection import sales as seat_sales
     from onsale.seatselection import services
 
     hold = services.hold_create(
@@ -31,7 +32,7 @@ def stale_holder(event_id: str, user_id: str, seat_id: str) -> None:
     sys.stdin.readline()
     try:
         with transaction.atomic():
-            services.sale_record(
+            seat_sales.sale_record(
                 event_id=int(event_id), hold_id=hold.hold_id, user_id=int(user_id)
             )
     except DomainError as exc:

@@ -11,7 +11,7 @@ import pytest
 from onsale.events.models import Event
 from onsale.events.tests.factories import EventFactory
 from onsale.platform import redis as platform_redis
-from onsale.seatselection import services as seat_services
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.waitingroom import selectors as room_selectors
 from tests.faults.redis_server import RedisServer
 
@@ -55,7 +55,7 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
 @pytest.fixture
 def seated_event(db: Any) -> Event:
     event = EventFactory()
-    seat_services.seatmap_replace(event=event, data=TINY_MAP)
+    seatmap_replace(event=event, data=TINY_MAP)
     return event
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
+from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatsUnavailable
 from onsale.seatselection.models import SeatSale
@@ -42,9 +43,7 @@ def _buy(event: Event, user: Any, seat: int) -> None:
         seat_ids=[seat],
     )
     with transaction.atomic():
-        seat_services.sale_record(
-            event_id=event.pk, hold_id=hold.hold_id, user_id=user.pk
-        )
+        seat_sales.sale_record(event_id=event.pk, hold_id=hold.hold_id, user_id=user.pk)
     room_services.admission_session_end(
         event_id=event.pk, session_id=grant.claims.session_id
     )

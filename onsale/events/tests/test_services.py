@@ -17,7 +17,7 @@ from onsale.events.exceptions import (
 from onsale.events.models import Event
 from onsale.events.tests.factories import EventFactory
 from onsale.platform.models import AuditEntry
-from onsale.seatselection import services as seat_services
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_event_update_moves_status_forward_only(event, organizer):
 
 
 def test_event_update_keeps_the_currency_once_there_is_a_seat_map(event):
-    seat_services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
 
     with pytest.raises(EventCurrencyLocked):
         services.event_update(event=event, currency="USD")
@@ -84,7 +84,7 @@ def test_events_on_sale_ids_lists_started_published_events_with_a_seat_map():
     now = timezone.now()
     on_sale, not_yet, draft = EventFactory(), EventFactory(), EventFactory()
     for event in (on_sale, not_yet, draft):
-        seat_services.seatmap_replace(event=event, data=SMALL_MAP)
+        seatmap_replace(event=event, data=SMALL_MAP)
     no_map = EventFactory(onsale_at=now - timedelta(minutes=1))
     # The on-sale opens after the seat maps are placed (placing one is refused
     # once it has started).

@@ -160,9 +160,9 @@ def test_another_fans_token_is_refused(seated_event, fan, make_fan):
 
 
 def services_map(event) -> None:
-    from onsale.seatselection import services
+    from onsale.seatselection.seatmaps.write import seatmap_replace
 
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ import pytest
 
 from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import exceptions, selectors, services
+from onsale.seatselection import layout as seat_layout
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
 from onsale.seatselection.tests.helpers import (
     FAR_FUTURE,
@@ -205,7 +207,7 @@ def test_best_available_gives_adjacent_seats_in_the_best_row(seated_event):
     best = hold(seated_event.pk, 2, "s2", category="A", quantity=3)
 
     seats = [
-        selectors.seat_layout_get(event_id=seated_event.pk).seat(i)
+        seat_layout.seat_layout_get(event_id=seated_event.pk).seat(i)
         for i in best.seat_indexes
     ]
     assert best.adjacent is True
@@ -217,7 +219,7 @@ def test_best_available_gives_adjacent_seats_in_the_best_row(seated_event):
 
 @pytest.mark.django_db
 def test_best_available_falls_back_to_separate_seats(event):
-    services.seatmap_replace(
+    seatmap_replace(
         event=event,
         data={
             "categories": [{"code": "A", "price": "10"}],
@@ -317,7 +319,7 @@ def test_only_the_owner_releases_a_hold(seated_event):
 def test_bad_seat_lists_hold_nothing(seated_event, seats, code):
     ids = seat_ids(seated_event)
     other = EventFactory()
-    services.seatmap_replace(event=other, data=SMALL_MAP)
+    seatmap_replace(event=other, data=SMALL_MAP)
     request = {
         "dup": [ids[0], ids[1], ids[0]],
         "unknown": [ids[0], seat_ids(other)[0]],
@@ -395,7 +397,7 @@ def test_holds_follow_a_replaced_map_at_once(seated_event):
     stale = hold(seated_event.pk, 1, "s1", seat_ids=old_ids[:1])
     # Replaced without its after-commit step (as if that process died):
     # Redis still has the old layout and this process a fresh copy of it.
-    services.seatmap_replace(
+    seatmap_replace(
         event=seated_event,
         data={
             "categories": [{"code": "N", "price": "5"}],

@@ -9,7 +9,8 @@ import pytest
 from django.db import transaction
 
 from onsale.platform.redis import redis_client
-from onsale.seatselection import exceptions, selectors, services
+from onsale.seatselection import exceptions, seat_state, selectors, services
+from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.seatselection.tests.conftest import seat_ids
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _sell(event_id: int, held, user_id: int) -> None:
     with transaction.atomic():
-        services.sale_record(
+        seat_sales.sale_record(
             event_id=event_id,
             hold_id=held.hold_id,
             user_id=user_id,
@@ -155,7 +156,7 @@ def test_a_sale_whose_redis_mark_was_lost_is_healed(seated_event, fan):
         is False
     )
 
-    services.seat_state_reconcile(event_id=seated_event.pk)
+    seat_state.seat_state_reconcile(event_id=seated_event.pk)
 
     assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
     with pytest.raises(exceptions.SeatsUnavailable):

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from onsale.events.tests.factories import EventFactory
-from onsale.seatselection import selectors, services
+from onsale.seatselection import layout as seat_layout
+from onsale.seatselection import seat_state, selectors
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
+from onsale.seatselection.seatmaps.write import seatmap_replace, seats_block_set
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
 
 pytestmark = pytest.mark.django_db
@@ -299,7 +301,7 @@ def test_a_failed_write_leaves_the_old_map(seated_event, monkeypatch):
 
     monkeypatch.setattr(SeatMap.objects, "select_for_update", explode)
     with pytest.raises(RuntimeError):
-        services.seatmap_replace(event=seated_event, data=FULL_MAP)
+        seatmap_replace(event=seated_event, data=FULL_MAP)
 
     assert set(seat_ids(seated_event)) == before
 
@@ -320,7 +322,7 @@ def test_map_is_locked_once_the_onsale_started(organizer_client, organizer):
     # Loaded before the start (a draft may always change).
     event.status = "draft"
     event.save()
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
     event.status = "published"
     event.save()
 
@@ -343,7 +345,7 @@ def test_replacing_raises_the_version_and_renumbers(
     second = organizer_client.get(_url(seated_event))
     assert first["ETag"] != second["ETag"]
     assert second.json()["seat_count"] == 5
-    assert selectors.seat_layout_get(event_id=seated_event.pk).seat_count == 5
+    assert seat_layout.seat_layout_get(event_id=seated_event.pk).seat_count == 5
 
 
 def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
@@ -366,7 +368,7 @@ def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
 
 def test_unpublished_event_map_is_404_for_fans(api_client, organizer_client, organizer):
     draft = EventFactory(organization=organizer.organization, status="draft")
-    services.seatmap_replace(event=draft, data=SMALL_MAP)
+    seatmap_replace(event=draft, data=SMALL_MAP)
 
     assert api_client.get(f"/api/v1/events/{draft.pk}/seats").status_code == 404
     assert organizer_client.get(_url(draft)).status_code == 200
@@ -398,7 +400,7 @@ def test_blocking_seats_makes_them_unavailable(
 
 def test_blocking_unknown_seats_changes_nothing(organizer_client, seated_event):
     other = EventFactory()
-    services.seatmap_replace(event=other, data=SMALL_MAP)
+    seatmap_replace(event=other, data=SMALL_MAP)
     foreign = seat_ids(other)[0]
     url = f"/api/v1/organizer/events/{seated_event.pk}/seatmap/blocked"
 
@@ -448,13 +450,13 @@ def test_a_block_whose_redis_update_was_lost_is_healed(seated_event):
     ids = seat_ids(seated_event)
     selectors.availability_snapshot(event_id=seated_event.pk)  # state built
     # The block commits, but its after-commit push to Redis never runs.
-    services.seats_block_set(event=seated_event, seat_ids=ids[:1], blocked=True)
+    seats_block_set(event=seated_event, seat_ids=ids[:1], blocked=True)
     assert (
         selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
         is False
     )
 
-    services.seat_state_reconcile(event_id=seated_event.pk)
+    seat_state.seat_state_reconcile(event_id=seated_event.pk)
 
     assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
 

@@ -76,7 +76,7 @@ class Command(BaseCommand):
 
         from onsale.events import services as event_services
         from onsale.events.models import Event
-        from onsale.seatselection import services as seat_services
+        from onsale.seatselection.seatmaps.write import seatmap_replace
 
         if Event.objects.filter(name=DEMO_EVENT).exists():
             return
@@ -93,7 +93,7 @@ class Command(BaseCommand):
                 onsale_at=onsale_at,
                 starts_at=onsale_at + timedelta(days=30),
             )
-            seat_services.seatmap_replace(event=event, data=DEMO_SEATMAP)
+            seatmap_replace(event=event, data=DEMO_SEATMAP)
             event_services.event_update(event=event, status=Event.Status.PUBLISHED)
         self.stdout.write(
             f"created demo event {event.pk} with {DEMO_SEATMAP_SEATS} seats"
