@@ -1,7 +1,7 @@
 """Attacks on the on-sale path, through the real endpoints.
 
 Complements (does not repeat) onsale/waitingroom/tests/test_access.py (token
-verifier unit attacks), onsale/seatselection/tests/test_hold_api.py (per-fan
+verifier unit attacks), onsale/seatselection/tests/test_apis.py (per-fan
 limit, hold IDOR), onsale/usermgmt/tests/ (login throttles, CSRF, session
 fixation, revocation, security headers on /login/) and
 tests/security/test_api_fuzz.py (schemathesis over the whole schema).

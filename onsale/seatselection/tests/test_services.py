@@ -10,8 +10,10 @@ import time
 import pytest
 
 from onsale.events.tests.factories import EventFactory
+from onsale.platform.redis import redis_client
 from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection import layout as seat_layout
+from onsale.seatselection.keys import seat_key
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
 from onsale.seatselection.tests.helpers import (
@@ -372,8 +374,6 @@ def test_every_hold_outcome_is_counted_as_a_business_event(seated_event):
 def test_control_check_then_set_across_two_round_trips_double_books():
     """The race the hold script closes, shown without it: read a seat's bit,
     then set it, in two round trips. Many threads get the same seat."""
-    from onsale.platform.redis import redis_client
-    from onsale.seatselection.keys import seat_key
 
     client = redis_client()
     key = seat_key(0, "control")
@@ -419,3 +419,25 @@ def test_holds_follow_a_replaced_map_at_once(seated_event):
     with pytest.raises(exceptions.HoldRequestInvalid) as unknown:
         hold(seated_event.pk, 3, "s3", seat_ids=old_ids[:1])
     assert unknown.value.code == "hold_unknown_seats"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hold_confirm_returns_the_priced_hold_and_can_extend_it(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=[ids[0], ids[-1]])
+
+    confirmed = services.hold_confirm(
+        event_id=seated_event.pk,
+        hold_id=held.hold_id,
+        user_id=fan.pk,
+        extend_seconds=3600,
+    )
+
+    assert confirmed.seat_ids == (ids[0], ids[-1])
+    assert [str(line.unit_price) for line in confirmed.lines] == ["50.00", "30.50"]
+    assert str(confirmed.total) == "80.50"
+    assert confirmed.expires_at.timestamp() >= time.time() + 3590
+    with pytest.raises(exceptions.HoldExpired):
+        services.hold_confirm(
+            event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk + 1
+        )
