@@ -104,3 +104,21 @@ def test_general_admission_sales_are_counted_and_survive_a_loss(seated_event, fa
     assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 4
     snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
     assert snapshot.general_admission == {"GA": 96}
+
+
+def test_sale_release_deletes_the_orders_sales_and_gives_back_places(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+    _sell(seated_event.pk, held, fan.pk)
+    PriceCategory.objects.filter(event=seated_event, code="GA").update(ga_sold=3)
+
+    with transaction.atomic():
+        released = seat_sales.sale_release(
+            event_id=seated_event.pk,
+            order_reference="o-1",
+            general_admission=[("GA", 2)],
+        )
+
+    assert released == sorted(ids[:2])
+    assert SeatSale.objects.filter(event=seated_event).count() == 0
+    assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 1

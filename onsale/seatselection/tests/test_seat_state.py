@@ -1,5 +1,5 @@
-"""The Redis seat state heals: a lost block, a lost sale mark, a state lost
-mid-sale."""
+"""The Redis seat state: built once per layout, sold bits set and cleared, and
+healed after a lost block, a lost sale mark or a state lost mid-sale."""
 
 from __future__ import annotations
 
@@ -99,3 +99,38 @@ def test_a_sale_whose_redis_mark_was_lost_is_healed(seated_event, fan):
     assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
     with pytest.raises(exceptions.SeatsUnavailable):
         hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[:1])
+
+
+@pytest.mark.django_db
+def test_seat_state_ensure_builds_the_state_once(seated_event):
+    redis_client().delete(*seat_state_keys(seated_event.pk))
+
+    assert seat_state.seat_state_ensure(event_id=seated_event.pk) is True
+    assert seat_state.seat_state_ensure(event_id=seated_event.pk) is False
+
+
+@pytest.mark.django_db
+def test_seats_mark_sold_and_seats_unsold_set_and_clear_the_sold_bits(seated_event):
+    ids = seat_ids(seated_event)
+    seat_state.seat_state_ensure(event_id=seated_event.pk)
+
+    seat_state.seats_mark_sold(event_id=seated_event.pk, seat_ids=ids[:2])
+    assert _sold_bits(seated_event.pk) == {0, 1}
+    # No sale in MySQL holds them: both go back on sale.
+    seat_state.seats_unsold(event_id=seated_event.pk, seat_ids=ids[:2])
+    assert _sold_bits(seated_event.pk) == set()
+
+
+@pytest.mark.django_db
+def test_seats_sold_reconcile_copies_mysql_sales_into_redis(seated_event, fan):
+    ids = seat_ids(seated_event)
+    seat_state.seat_state_ensure(event_id=seated_event.pk)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
+    # Inside the test's transaction the after-commit mark never runs: MySQL
+    # has the sale, Redis does not.
+    _sell(seated_event.pk, held, fan.pk)
+    assert _sold_bits(seated_event.pk) == set()
+
+    seat_state.seats_sold_reconcile(event_id=seated_event.pk)
+
+    assert _sold_bits(seated_event.pk) == {0}

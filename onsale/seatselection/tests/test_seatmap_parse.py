@@ -12,7 +12,10 @@ import pytest
 from django.conf import settings
 
 from onsale.seatselection import selectors
+from onsale.seatselection.exceptions import SeatMapInvalid
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
+from onsale.seatselection.seatmaps.parse import seatmap_parse
+from onsale.seatselection.tests.conftest import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
 
@@ -356,3 +359,14 @@ def test_a_full_map_of_20000_seats_over_a_megabyte_loads_in_one_request(
     )
     assert refused.status_code == 413
     assert refused.json()["code"] == "request_too_large"
+
+
+def test_seatmap_parse_checks_a_map_without_writing_it():
+    spec = seatmap_parse(data=SMALL_MAP)
+
+    assert [category.code for category in spec.categories] == ["A", "B", "GA"]
+    assert spec.sections == ["Stalls", "Balcony"]
+    assert len(spec.seats) == 80
+    with pytest.raises(SeatMapInvalid):
+        seatmap_parse(data={"categories": "none"})
+    assert SeatMap.objects.count() == 0

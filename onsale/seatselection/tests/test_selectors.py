@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
+from decimal import Decimal
 
 import pytest
 
 from onsale.events.tests.factories import EventFactory
+from onsale.seatselection import scripts, selectors
+from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
 from onsale.seatselection.tests.helpers import hold
@@ -71,3 +75,68 @@ def test_snapshot_of_an_unpublished_event_is_404(api_client):
     response = api_client.get(f"/api/v1/events/{draft.pk}/seats/availability")
 
     assert response.status_code == 404
+
+
+def test_seatmap_document_get_lists_the_seats_in_index_order(seated_event):
+    document = selectors.seatmap_document_get(event_id=seated_event.pk)
+
+    body = json.loads(document.body)
+    assert [seat[0] for seat in body["seats"]] == seat_ids(seated_event)
+
+
+def test_hold_get_and_hold_find_return_only_the_owners_hold(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+
+    found = selectors.hold_get(
+        event_id=seated_event.pk, user_id=fan.pk, hold_id=held.hold_id
+    )
+    assert found.seat_ids == tuple(ids[:2])
+    assert selectors.hold_find(
+        event_id=seated_event.pk, user_id=fan.pk, session_id="s1"
+    )
+    assert (
+        selectors.hold_find(
+            event_id=seated_event.pk, user_id=fan.pk + 1, hold_id=held.hold_id
+        )
+        is None
+    )
+    with pytest.raises(HoldNotFound):
+        selectors.hold_get(
+            event_id=seated_event.pk, user_id=fan.pk + 1, hold_id=held.hold_id
+        )
+
+
+def test_hold_from_stored_prices_the_stored_seats(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+    stored = scripts.read_script(
+        event_id=seated_event.pk, user_id=fan.pk, hold_id=held.hold_id, session_id=""
+    )
+    assert stored is not None
+
+    layout = selectors.hold_layout_get(stored=stored)
+    assert layout is not None
+    rebuilt = selectors.hold_from_stored(layout=layout, stored=stored)
+
+    assert rebuilt.seat_ids == tuple(ids[:2])
+    assert rebuilt.total == Decimal("100.00")
+
+
+def test_hold_count_get_and_availability_stream_position(seated_event, fan):
+    assert selectors.hold_count_get(event_id=seated_event.pk) == 0
+    ids = seat_ids(seated_event)
+    hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
+    before, generation = selectors.availability_stream_position(
+        event_id=seated_event.pk
+    )
+
+    hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[1:2])
+
+    assert selectors.hold_count_get(event_id=seated_event.pk) == 2
+    after, same_generation = selectors.availability_stream_position(
+        event_id=seated_event.pk
+    )
+    assert after > before
+    assert generation
+    assert same_generation == generation

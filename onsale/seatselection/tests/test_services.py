@@ -441,3 +441,22 @@ def test_hold_confirm_returns_the_priced_hold_and_can_extend_it(seated_event, fa
         services.hold_confirm(
             event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk + 1
         )
+
+
+@pytest.mark.django_db
+def test_best_available_candidates_offers_adjacent_runs_best_row_first(seated_event):
+    layout = seat_layout.seat_layout_get(event_id=seated_event.pk, fresh=True)
+
+    candidates = services.best_available_candidates(
+        layout=layout, category="A", quantity=2, is_free=lambda index: True, limit=3
+    )
+
+    assert len(candidates) == 3
+    assert all(candidate.adjacent for candidate in candidates)
+    assert all(len(candidate.indexes) == 2 for candidate in candidates)
+    assert (
+        services.best_available_candidates(
+            layout=layout, category="A", quantity=2, is_free=lambda index: False
+        )
+        == []
+    )

@@ -3,6 +3,7 @@ held, and the resync after a rebuild."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from onsale.platform.redis import redis_client
-from onsale.seatselection import selectors
+from onsale.seatselection import selectors, streams
 from onsale.seatselection.keys import seat_state_keys
 from onsale.seatselection.tests.conftest import seat_ids
 from onsale.seatselection.tests.helpers import hold
@@ -109,3 +110,39 @@ def test_stream_tells_clients_to_resync_after_a_rebuild(seated_event, settings):
     change = next(f for f in _frames(response, 10) if f[0] == "change")
     assert change[1]["refresh"] is True
     assert change[1]["g"] == rebuilt.generation != hello[1]["generation"]
+
+
+@pytest.mark.django_db
+def test_availability_change_stream_says_hello_then_bye(seated_event):
+    version, generation = selectors.availability_stream_position(
+        event_id=seated_event.pk
+    )
+
+    items = list(
+        streams.availability_change_stream(
+            event_id=seated_event.pk, max_seconds=0, heartbeat_seconds=60
+        )
+    )
+
+    assert [item.kind for item in items] == ["hello", "bye"]
+    assert items[0].data == {
+        "version": version,
+        "generation": generation,
+        "event_id": seated_event.pk,
+    }
+
+
+@pytest.mark.django_db
+def test_availability_change_stream_async_says_hello_then_bye(seated_event):
+    async def collect() -> list[streams.StreamItem]:
+        return [
+            item
+            async for item in streams.availability_change_stream_async(
+                event_id=seated_event.pk, max_seconds=0, heartbeat_seconds=60
+            )
+        ]
+
+    items = asyncio.run(collect())
+
+    assert [item.kind for item in items] == ["hello", "bye"]
+    assert items[0].data["event_id"] == seated_event.pk
