@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from onsale.platform.redis import redis_client
-from onsale.seatselection.exceptions import (
-    SeatMapNotFound,
-)
+from onsale.seatselection.exceptions import SeatMapNotFound
 from onsale.seatselection.keys import seat_key
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, SeatSale, Section
 

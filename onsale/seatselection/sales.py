@@ -3,7 +3,6 @@ and releasing them again."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
@@ -14,15 +13,9 @@ from onsale.seatselection.exceptions import (
     SeatAlreadySold,
 )
 from onsale.seatselection.models import PriceCategory, SeatSale
-from onsale.seatselection.seat_state import (
-    seats_mark_sold,
-)
-from onsale.seatselection.selectors import (
-    Hold,
-)
+from onsale.seatselection.seat_state import seats_mark_sold
+from onsale.seatselection.selectors import Hold
 from onsale.seatselection.services import hold_confirm
-
-logger = logging.getLogger(__name__)
 
 
 def sale_record(

@@ -14,9 +14,7 @@ from django.core.cache import cache
 from onsale.events.models import Event
 from onsale.platform.redis import redis_client
 from onsale.seatselection import scripts
-from onsale.seatselection.exceptions import (
-    HoldNotFound,
-)
+from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.keys import seat_key
 from onsale.seatselection.layout import (
     SeatLayout,

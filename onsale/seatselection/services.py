@@ -8,7 +8,6 @@ Redis "sold" state is rebuilt from it whenever Redis lost the event's keys.
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -36,9 +35,7 @@ from onsale.seatselection.layout import (
     SeatLayout,
     seat_layout_get,
 )
-from onsale.seatselection.seat_state import (
-    seat_state_ensure,
-)
+from onsale.seatselection.seat_state import seat_state_ensure
 from onsale.seatselection.selectors import (
     AvailabilitySnapshot,
     Hold,
@@ -47,9 +44,6 @@ from onsale.seatselection.selectors import (
     hold_layout_get,
 )
 from onsale.waitingroom.selectors import max_seats_per_fan_get
-
-logger = logging.getLogger(__name__)
-
 
 # --- Holds ----------------------------------------------------------------------
 

@@ -11,9 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from onsale.seatselection.exceptions import (
-    SeatMapInvalid,
-)
+from onsale.seatselection.exceptions import SeatMapInvalid
 from onsale.seatselection.models import Seat
 
 # --- Seat maps: parsing ---------------------------------------------------------

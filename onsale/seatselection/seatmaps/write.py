@@ -3,7 +3,6 @@ unblocking seats."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -13,9 +12,7 @@ from django.utils import timezone
 
 from onsale.events.models import Event
 from onsale.platform.audit import audit_record
-from onsale.seatselection.exceptions import (
-    SeatMapLocked,
-)
+from onsale.seatselection.exceptions import SeatMapLocked
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, SeatSale, Section
 from onsale.seatselection.seat_state import (
     _seat_state_block_push,
@@ -27,9 +24,6 @@ from onsale.seatselection.seatmaps.parse import (
     seatmap_parse,
 )
 from onsale.usermgmt.models import User
-
-logger = logging.getLogger(__name__)
-
 
 # --- Seat maps: writing ---------------------------------------------------------
 
