@@ -1,5 +1,5 @@
-"""Checkout's side of holds: fencing, recording sales in MySQL, and Redis
-losing the seat state mid-sale."""
+"""Recording and releasing sales: fencing, MySQL refusing a second sale, and
+general-admission counts."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Seat maps: loading (full and generator forms), validation, blocking, and the
-cacheable map document."""
+"""Writing seat maps: replacing a map (all or nothing, locked once the on-sale
+started, versions and renumbering) and blocking seats."""
 
 from __future__ import annotations
 

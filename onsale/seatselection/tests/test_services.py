@@ -1,5 +1,5 @@
 """Holds: all or nothing under heavy parallelism, per-fan limits, expiry,
-best available, general admission, release and replacement."""
+best available, general admission, release, replacement and confirmation."""
 
 from __future__ import annotations
 
