@@ -301,8 +301,9 @@ def seated_event(seats: int) -> int:
 
     from django.utils import timezone
 
-    from onsale.seatselection import selectors, services
-    from onsale.seatselection.models import Event
+    from onsale.events.models import Event
+    from onsale.seatselection import selectors
+    from onsale.seatselection.seatmaps.write import seatmap_replace
     from onsale.usermgmt.models import Organization
 
     organization, _ = Organization.objects.get_or_create(name="Bench organization")
@@ -315,7 +316,7 @@ def seated_event(seats: int) -> int:
         starts_at=now + timedelta(days=30),
         status=Event.Status.PUBLISHED,
     )
-    services.seatmap_replace(
+    seatmap_replace(
         event=event,
         data={
             "categories": [{"code": "A", "name": "Arena", "price": "50.00"}],

@@ -107,12 +107,13 @@ from knox.models import AuthToken  # noqa: E402
 
 from bench.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.checkout.tests.worker_command import worker_command  # noqa: E402
+from onsale.events.models import Event  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.payments.fake.cards import SUCCESS_CARD  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
-from onsale.seatselection import services as seat_services  # noqa: E402
-from onsale.seatselection.models import Event, Seat, SeatSale  # noqa: E402
+from onsale.seatselection.models import Seat, SeatSale  # noqa: E402
+from onsale.seatselection.seatmaps.write import seatmap_replace  # noqa: E402
 from onsale.usermgmt.models import Organization, User  # noqa: E402
 from onsale.usermgmt.services import users_bulk_create  # noqa: E402
 from onsale.waitingroom.services import admission_session_start  # noqa: E402
@@ -149,7 +150,7 @@ def event_create(seats: int) -> Event:
         starts_at=now + timedelta(days=30),
         status=Event.Status.PUBLISHED,
     )
-    seat_services.seatmap_replace(
+    seatmap_replace(
         event=event,
         data={
             "categories": [{"code": "A", "name": "Arena", "price": "50.00"}],

@@ -77,9 +77,11 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from onsale.events.models import Event  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import exceptions, selectors, services  # noqa: E402
-from onsale.seatselection.models import Event  # noqa: E402
+from onsale.seatselection import layout as seat_layout  # noqa: E402
+from onsale.seatselection.seatmaps.write import seatmap_replace  # noqa: E402
 from onsale.usermgmt.models import Organization  # noqa: E402
 
 SESSION_END = int(time.time()) + 3600
@@ -357,7 +359,7 @@ def run(
 def lua_side(
     plan: list[Attempt], clients: int, processes: int, event: Event
 ) -> tuple[Result, int]:
-    layout = selectors.seat_layout_get(event_id=event.pk)
+    layout = seat_layout.seat_layout_get(event_id=event.pk)
     seat_ids = layout.seat_ids
 
     def hold(number: int, attempt: Attempt) -> tuple[int, int] | None:
@@ -497,7 +499,7 @@ def event_create(seats: int) -> Event:
         starts_at=timezone.now() + timedelta(days=30),
         status=Event.Status.PUBLISHED,
     )
-    services.seatmap_replace(
+    seatmap_replace(
         event=event,
         data={
             "categories": [{"code": "A", "price": "50"}],

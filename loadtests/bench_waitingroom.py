@@ -348,7 +348,7 @@ def _room(*, staff: Any, state: str, **fields: Any) -> int:
 
     from django.utils import timezone
 
-    from onsale.seatselection.models import Event
+    from onsale.events.models import Event
     from onsale.usermgmt.models import Organization
     from onsale.waitingroom import services
 
@@ -399,7 +399,7 @@ def admission_accuracy(
     evaluate it every second for `seconds` while wrk polls its status; check
     after every evaluation that admitted <= burst + rate * elapsed / 60."""
     from onsale.platform.redis import redis_client
-    from onsale.waitingroom import scripts, services
+    from onsale.waitingroom import admission, scripts, services
 
     fans = burst + int(rate * seconds / 60 * 1.2) + 100
     client = redis_client()
@@ -408,7 +408,7 @@ def admission_accuracy(
         scripts.join_queue_on(pipe, event_id=event_id, user_id=5_000_000 + index)
     pipe.execute()
     services.waitingroom_config_update(event_id=event_id, actor=staff, state="open")
-    first = services.admission_evaluate(event_id=event_id)
+    first = admission.admission_evaluate(event_id=event_id)
     start_ms, start_total = first.now_ms, first.admitted_total
     assert start_total == burst, first
 
@@ -432,7 +432,7 @@ def admission_accuracy(
     last = first
     while time.monotonic() < deadline:
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-        last = services.admission_evaluate(event_id=event_id)
+        last = admission.admission_evaluate(event_id=event_id)
         evaluations += 1
         # Exact: admitted * 60000 <= burst * 60000 + rate * elapsed_ms.
         bound_units = burst * 60_000 + rate * (last.now_ms - start_ms)
@@ -442,7 +442,7 @@ def admission_accuracy(
     if poller is not None:
         poller.join()
     elapsed_ms = last.now_ms - start_ms
-    status = services.admission_evaluate(event_id=event_id)
+    status = admission.admission_evaluate(event_id=event_id)
     return AccuracyFigures(
         seconds=elapsed_ms / 1000,
         admitted=last.admitted_total,

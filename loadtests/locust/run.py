@@ -90,10 +90,10 @@ def sale_create(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
     from knox.models import AuthToken
 
+    from onsale.events.models import Event
     from onsale.payments.fake.cards import SUCCESS_CARD
     from onsale.seatselection import selectors as seat_selectors
-    from onsale.seatselection import services as seat_services
-    from onsale.seatselection.models import Event
+    from onsale.seatselection.seatmaps.write import seatmap_replace
     from onsale.usermgmt.models import Organization, User
     from onsale.usermgmt.services import users_bulk_create
     from onsale.waitingroom import services as room_services
@@ -115,7 +115,7 @@ def sale_create(args: argparse.Namespace) -> dict[str, Any]:
         status=Event.Status.PUBLISHED,
     )
     rows = args.seats // ROW
-    seat_services.seatmap_replace(
+    seatmap_replace(
         event=event,
         data={
             "categories": [
@@ -195,8 +195,8 @@ def oversell_check(
     from django.db.models import Count
 
     from onsale.orders.models import Order, OrderLine
+    from onsale.seatselection import layout as seat_layout
     from onsale.seatselection import scripts as seat_scripts
-    from onsale.seatselection import selectors as seat_selectors
     from onsale.seatselection.models import Seat, SeatSale
 
     problems: list[str] = []
@@ -222,7 +222,7 @@ def oversell_check(
         for seats in tally.get("checkout_unanswered", {}).values()
         for seat_id in seats
     }
-    layout = seat_selectors.seat_layout_get(event_id=event_id)
+    layout = seat_layout.seat_layout_get(event_id=event_id)
     raw = seat_scripts.snapshot_script(event_id=event_id, layout_id=layout.layout_id)
     index_of = dict(Seat.objects.filter(event_id=event_id).values_list("pk", "index"))
     redis_sold = {
@@ -274,9 +274,9 @@ def admission_check(
     (upper bound) or answered (lower bound); the bucket may apply a new rate
     to the interval since the previous evaluation (about a second), so the
     bounds get two seconds of the larger rate as slack."""
-    from onsale.waitingroom import services as room_services
+    from onsale.waitingroom import admission as room_admission
 
-    evaluation = room_services.admission_evaluate(event_id=event_id)
+    evaluation = room_admission.admission_evaluate(event_id=event_id)
     start, end = evaluation.drawn_at_ms, evaluation.now_ms
     if not evaluation.drawn or start <= 0:
         return ["the pre-queue was never drawn"], {}

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "csp",
     "onsale.platform",
     "onsale.usermgmt",
+    "onsale.events",
     "onsale.waitingroom",
     "onsale.seatselection",
     "onsale.payments",
@@ -286,7 +287,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several models have a `status`; name each choice set once.
     "ENUM_NAME_OVERRIDES": {
-        "EventStatusEnum": "onsale.seatselection.models.Event.Status",
+        "EventStatusEnum": "onsale.events.models.Event.Status",
         "EventCreateStatusEnum": [("draft", "Draft"), ("published", "Published")],
     },
 }

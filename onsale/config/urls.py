@@ -11,7 +11,7 @@ from django.urls.resolvers import ResolverMatch, RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from onsale.config import bench_views
-from onsale.platform import views
+from onsale.events import views as event_views
 from onsale.platform.observability import health, metrics, ops
 
 handler400 = "onsale.platform.exceptions.handler400"
@@ -23,9 +23,14 @@ handler500 = "onsale.platform.exceptions.handler500"
 SERVICE_URLCONFS: dict[str, list[str]] = {
     "usermgmt": ["onsale.usermgmt.urls"],
     "waitingroom": ["onsale.waitingroom.urls"],
-    # The organizer console's pages and APIs have always been served here
-    # (the Ingress routes /organizer and /api/v1/organizer/events to it).
-    "seatselection": ["onsale.seatselection.urls", "onsale.console.urls"],
+    # The event catalog and the organizer console are served by the
+    # seat-selection pods, as before (the Ingress routes /organizer and
+    # /api/v1/organizer/events there).
+    "seatselection": [
+        "onsale.events.urls",
+        "onsale.seatselection.urls",
+        "onsale.console.urls",
+    ],
     # The live seat stream (server-sent events), served under ASGI.
     "seatstream": ["onsale.seatselection.stream_urls"],
     "checkout": ["onsale.checkout.urls"],
@@ -50,7 +55,7 @@ for _service in _services:
         urlpatterns.append(path("", include(_module)))
 
 _usermgmt_pages: list[URLPattern | URLResolver] = [
-    path("", views.home, name="home"),
+    path("", event_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

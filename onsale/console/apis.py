@@ -18,12 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onsale.console.live import event_live_get
+from onsale.events import selectors as event_selectors
 from onsale.orders.selectors import event_sales_get
 from onsale.platform.audit import audit_list_for_event
 from onsale.platform.exceptions import InvalidInput
 from onsale.platform.models import AuditEntry
 from onsale.seatselection import selectors
-from onsale.seatselection.seatmap_csv import seatmap_replace_from_csv
+from onsale.seatselection.seatmaps.csv import seatmap_replace_from_csv
 from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer
 
@@ -56,7 +57,7 @@ class OrganizerAuditApi(APIView):
     )
     def get(self, request: Request, event_id: int) -> Response:
         assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
+        event = event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=request.user
         )
         entries = audit_list_for_event(
@@ -83,7 +84,7 @@ class OrganizerSeatMapCsvApi(APIView):
     )
     def put(self, request: Request, event_id: int) -> Response:
         assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
+        event = event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=request.user
         )
         body = request.body
@@ -132,7 +133,7 @@ class OrganizerSalesCsvApi(APIView):
     )
     def get(self, request: Request, event_id: int) -> HttpResponse:
         assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
+        event = event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=request.user
         )
         sales = event_sales_get(event=event)
@@ -181,7 +182,7 @@ class OrganizerLiveApi(APIView):
     )
     def get(self, request: Request, event_id: int) -> Response:
         assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
+        event = event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=request.user
         )
         document: dict[str, Any] = event_live_get(event=event).as_document()

@@ -8,15 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from onsale.events.models import Event
 from onsale.orders.selectors import event_sales_get, order_counts_by_state
 from onsale.platform.observability.metrics import GaugeSample
-from onsale.seatselection.models import Event, Seat, SeatMap
-from onsale.seatselection.selectors import (
-    availability_snapshot,
-    hold_count_get,
-    seat_layout_get,
-    sold_seat_ids,
-)
+from onsale.seatselection.layout import seat_layout_get, sold_seat_ids
+from onsale.seatselection.models import Seat, SeatMap
+from onsale.seatselection.selectors import availability_snapshot, hold_count_get
 from onsale.waitingroom.selectors import queue_status_get, waitingroom_config_get
 
 

@@ -19,9 +19,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from onsale.events import selectors as event_selectors
+from onsale.events.models import Event
 from onsale.platform.exceptions import NotFound
-from onsale.seatselection import selectors
-from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
 
 # What the seat map box starts with: the compact (generator) form.
@@ -49,7 +49,7 @@ def _organizer(request: HttpRequest) -> User:
 
 def _event(request: HttpRequest, event_id: int) -> Event:
     try:
-        return selectors.event_get_for_organizer(
+        return event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=_organizer(request)
         )
     except NotFound:
@@ -79,7 +79,7 @@ def console_event_list(request: HttpRequest) -> HttpResponse:
     seat map, so a new event is ready to preview in one step)."""
     viewer = _organizer(request)
     context: dict[str, Any] = {
-        "events": selectors.event_list_for_organizer(viewer=viewer),
+        "events": event_selectors.event_list_for_organizer(viewer=viewer),
         "compact_example": COMPACT_EXAMPLE,
         "is_staff": viewer.is_platform_staff,
     }

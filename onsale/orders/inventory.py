@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING
 
 import jwt
 
+from onsale.events import selectors as event_selectors
+from onsale.events.models import Event
 from onsale.orders.exceptions import AccessTokenMissing
+from onsale.seatselection import sales as seat_sales
+from onsale.seatselection import seat_state
 from onsale.seatselection import selectors as seat_selectors
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event, PriceCategory, SeatSale
+from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.usermgmt.models import User
 from onsale.waitingroom import access as waitingroom_access
 from onsale.waitingroom import services as waitingroom_services
@@ -172,7 +176,7 @@ def sales_record(*, order: Order, hold: CheckoutHold) -> None:
     transaction (seat-sale rows UNIQUE per (event, seat); GA counted within
     capacity). Seat selection marks them sold in Redis after the commit.
     Raises `SeatAlreadySold`, `GeneralAdmissionSoldOut` or `HoldExpired`."""
-    seat_services.sale_record(
+    seat_sales.sale_record(
         event_id=hold.event_id,
         hold_id=hold.hold_id,
         user_id=hold.user_id,
@@ -188,7 +192,7 @@ def sales_release(*, order: Order) -> None:
     general = order.lines.filter(category__general_admission=True)
     for code in general.values_list("category__code", flat=True):
         places[code] = places.get(code, 0) + 1
-    seat_services.sale_release(
+    seat_sales.sale_release(
         event_id=order.event_id,
         order_reference=str(order.pk),
         general_admission=sorted(places.items()),
@@ -203,7 +207,7 @@ def seats_put_back(*, order: Order) -> None:
         for seat_id in order.lines.values_list("seat_id", flat=True)
         if seat_id is not None
     ]
-    seat_services.seats_unsold(event_id=order.event_id, seat_ids=seat_ids)
+    seat_state.seats_unsold(event_id=order.event_id, seat_ids=seat_ids)
 
 
 def seat_sales_per_order() -> Counter[str]:
@@ -220,4 +224,4 @@ def event_get(*, event_id: int) -> Event | None:
 def event_for_organizer(*, event_id: int, viewer: User) -> Event:
     """The event if `viewer` runs it (or is staff); `EventNotFound` (404)
     otherwise, like a missing id."""
-    return seat_selectors.event_get_for_organizer(event_id=event_id, viewer=viewer)
+    return event_selectors.event_get_for_organizer(event_id=event_id, viewer=viewer)

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from onsale.seatselection.models import Event, PriceCategory, Seat
+from onsale.events.models import Event
+from onsale.seatselection.models import PriceCategory, Seat
 
 
 class Order(models.Model):

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
+from onsale.events.models import Event
 from onsale.orders.exceptions import OrderNotFound, TicketNotFound
 from onsale.orders.models import Order, OrderLine, Ticket
-from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
 
 

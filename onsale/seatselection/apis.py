@@ -1,4 +1,4 @@
-"""Event catalog, seat map, availability and hold API."""
+"""Seat map, availability and hold API."""
 
 from __future__ import annotations
 
@@ -10,208 +10,20 @@ from django.http import (
     HttpRequest,
     HttpResponse,
 )
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onsale.platform.exceptions import InvalidInput
+from onsale.events import selectors as event_selectors
 from onsale.seatselection import selectors, services
-from onsale.seatselection.models import Event
+from onsale.seatselection.seatmaps.write import seatmap_replace, seats_block_set
 from onsale.seatselection.selectors import Hold
-from onsale.usermgmt.models import Organization, User
+from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer
 from onsale.waitingroom.access import AccessTokenRequired
-
-# --- Events -------------------------------------------------------------------
-
-
-class EventOutputSerializer(serializers.ModelSerializer[Event]):
-    class Meta:
-        model = Event
-        fields = (
-            "id",
-            "name",
-            "venue_name",
-            "starts_at",
-            "onsale_at",
-            "currency",
-            "status",
-        )
-
-
-class OrganizerEventOutputSerializer(serializers.ModelSerializer[Event]):
-    has_seatmap = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Event
-        fields = (
-            "id",
-            "organization_id",
-            "name",
-            "venue_name",
-            "starts_at",
-            "onsale_at",
-            "currency",
-            "status",
-            "has_seatmap",
-            "created_at",
-            "updated_at",
-        )
-
-    def get_has_seatmap(self, event: Event) -> bool:
-        return hasattr(event, "seatmap")
-
-
-class EventListApi(APIView):
-    """Published events, soonest first (`?limit=`, `?offset=`)."""
-
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-
-    class FilterSerializer(serializers.Serializer[Any]):
-        limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-        offset = serializers.IntegerField(min_value=0, default=0)
-
-    @extend_schema(
-        operation_id="events_list",
-        parameters=[FilterSerializer],
-        responses={
-            200: inline_serializer(
-                "EventList", {"results": EventOutputSerializer(many=True)}
-            )
-        },
-    )
-    def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        events = selectors.event_list_published(**filters.validated_data)
-        return Response({"results": EventOutputSerializer(events, many=True).data})
-
-
-class EventDetailApi(APIView):
-    """One published event; drafts, cancelled and unknown events are 404."""
-
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-
-    @extend_schema(responses={200: EventOutputSerializer})
-    def get(self, request: Request, event_id: int) -> Response:
-        event = selectors.event_get_published(event_id=event_id)
-        return Response(EventOutputSerializer(event).data)
-
-
-class OrganizerEventCollectionApi(APIView):
-    """GET: the organization's events. POST: create one (organizers only; staff
-    name the `organization_id`)."""
-
-    permission_classes = (IsOrganizer,)
-
-    class OrganizerEventCollectionInputSerializer(serializers.Serializer[Any]):
-        name = serializers.CharField(max_length=200)
-        venue_name = serializers.CharField(max_length=200)
-        starts_at = serializers.DateTimeField()
-        onsale_at = serializers.DateTimeField()
-        currency = serializers.CharField(max_length=8, default="EUR")
-        status = serializers.ChoiceField(
-            choices=[Event.Status.DRAFT, Event.Status.PUBLISHED],
-            default=Event.Status.DRAFT,
-        )
-        organization_id = serializers.IntegerField(required=False, min_value=1)
-
-    @extend_schema(
-        operation_id="organizer_events_list",
-        responses={
-            200: inline_serializer(
-                "OrganizerEventList",
-                {"results": OrganizerEventOutputSerializer(many=True)},
-            )
-        },
-    )
-    def get(self, request: Request) -> Response:
-        assert isinstance(request.user, User)
-        events = selectors.event_list_for_organizer(viewer=request.user)
-        return Response(
-            {"results": OrganizerEventOutputSerializer(events, many=True).data}
-        )
-
-    @extend_schema(
-        request=OrganizerEventCollectionInputSerializer,
-        responses={201: OrganizerEventOutputSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        assert isinstance(request.user, User)
-        serializer = self.OrganizerEventCollectionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        organization_id = data.pop("organization_id", None)
-        organization = _organization_for(request.user, organization_id)
-        event = services.event_create(
-            organization=organization, actor=request.user, **data
-        )
-        return Response(
-            OrganizerEventOutputSerializer(event).data, status=status.HTTP_201_CREATED
-        )
-
-
-def _organization_for(user: User, organization_id: int | None) -> Organization:
-    """Organizers create in their own organization; staff must say which."""
-    if user.is_platform_staff:
-        organization = (
-            Organization.objects.filter(pk=organization_id).first()
-            if organization_id
-            else None
-        )
-        if organization is None:
-            raise InvalidInput(
-                "Staff must name an existing organization_id.",
-                code="organization_required",
-                extra={"field": "organization_id"},
-            )
-        return organization
-    assert user.organization is not None
-    return user.organization
-
-
-class OrganizerEventDetailApi(APIView):
-    """GET / PATCH an event of the viewer's organization (others: 404)."""
-
-    permission_classes = (IsOrganizer,)
-
-    class OrganizerEventDetailInputSerializer(serializers.Serializer[Any]):
-        name = serializers.CharField(max_length=200, required=False)
-        venue_name = serializers.CharField(max_length=200, required=False)
-        starts_at = serializers.DateTimeField(required=False)
-        onsale_at = serializers.DateTimeField(required=False)
-        currency = serializers.CharField(max_length=8, required=False)
-        status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
-
-    @extend_schema(responses={200: OrganizerEventOutputSerializer})
-    def get(self, request: Request, event_id: int) -> Response:
-        assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
-            event_id=event_id, viewer=request.user
-        )
-        return Response(OrganizerEventOutputSerializer(event).data)
-
-    @extend_schema(
-        request=OrganizerEventDetailInputSerializer,
-        responses={200: OrganizerEventOutputSerializer},
-    )
-    def patch(self, request: Request, event_id: int) -> Response:
-        assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
-            event_id=event_id, viewer=request.user
-        )
-        serializer = self.OrganizerEventDetailInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        event = services.event_update(
-            event=event, actor=request.user, **serializer.validated_data
-        )
-        return Response(OrganizerEventOutputSerializer(event).data)
-
 
 # --- Seat maps ------------------------------------------------------------------
 
@@ -245,13 +57,11 @@ class OrganizerSeatMapApi(APIView):
     )
     def put(self, request: Request, event_id: int) -> Response:
         assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
+        event = event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=request.user
         )
         started = time.perf_counter()
-        seatmap = services.seatmap_replace(
-            event=event, data=request.data, actor=request.user
-        )
+        seatmap = seatmap_replace(event=event, data=request.data, actor=request.user)
         return Response(
             {
                 "event_id": event.pk,
@@ -264,7 +74,7 @@ class OrganizerSeatMapApi(APIView):
     @extend_schema(responses={200: OpenApiResponse(description="the seat map")})
     def get(self, request: Request, event_id: int) -> HttpResponse:
         assert isinstance(request.user, User)
-        selectors.event_get_for_organizer(event_id=event_id, viewer=request.user)
+        event_selectors.event_get_for_organizer(event_id=event_id, viewer=request.user)
         return _seatmap_response(request._request, event_id, max_age=0)
 
 
@@ -284,12 +94,12 @@ class OrganizerSeatBlockApi(APIView):
     @extend_schema(request=OrganizerSeatBlockInputSerializer, responses={200: None})
     def post(self, request: Request, event_id: int) -> Response:
         assert isinstance(request.user, User)
-        event = selectors.event_get_for_organizer(
+        event = event_selectors.event_get_for_organizer(
             event_id=event_id, viewer=request.user
         )
         serializer = self.OrganizerSeatBlockInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        seatmap = services.seats_block_set(
+        seatmap = seats_block_set(
             event=event, actor=request.user, **serializer.validated_data
         )
         return Response(
@@ -311,7 +121,7 @@ class SeatMapApi(APIView):
 
     @extend_schema(responses={200: OpenApiResponse(description="the seat map")})
     def get(self, request: Request, event_id: int) -> HttpResponse:
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
         return _seatmap_response(
             request._request, event_id, max_age=settings.SEATMAP_CACHE_SECONDS
         )
@@ -327,7 +137,7 @@ class AvailabilityApi(APIView):
 
     @extend_schema(responses={200: OpenApiResponse(description="availability")})
     def get(self, request: Request, event_id: int) -> Response:
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
         snapshot = selectors.availability_snapshot(event_id=event_id)
         response = Response(snapshot.as_document())
         response["Cache-Control"] = "public, max-age=1"
@@ -407,7 +217,7 @@ class HoldCreateApi(APIView):
         serializer = self.HoldCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
         claims = request.access_claims  # type: ignore[attr-defined]
         hold = services.hold_create(
             event_id=event_id,

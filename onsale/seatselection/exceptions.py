@@ -1,4 +1,4 @@
-"""Domain errors of the event catalog, seat maps and holds (no HTTP here; see
+"""Domain errors of seat maps, seat state and holds (no HTTP here; see
 platform/exceptions.py for the mapping)."""
 
 from onsale.platform.exceptions import (
@@ -8,31 +8,6 @@ from onsale.platform.exceptions import (
     NotFound,
     Unavailable,
 )
-
-
-class EventNotFound(NotFound):
-    code = "event_not_found"
-    message = "There is no such event."
-
-
-class EventInvalid(InvalidInput):
-    code = "event_invalid"
-    message = "This event is not valid."
-
-
-class EventScheduleInvalid(InvalidInput):
-    code = "event_schedule_invalid"
-    message = "The on-sale must start no later than the event."
-
-
-class EventStatusChangeInvalid(Conflict):
-    code = "event_status_change_invalid"
-    message = "The event cannot move to this status."
-
-
-class EventCurrencyLocked(Conflict):
-    code = "event_currency_locked"
-    message = "The currency cannot change once the event has a seat map."
 
 
 class SeatMapNotFound(NotFound):

@@ -1,4 +1,4 @@
-"""The event catalog: events, their seat maps (sections, seats, price
+"""The seats of an event: its seat map (sections, seats, price
 categories, general-admission areas) and the record of sold seats."""
 
 from __future__ import annotations
@@ -9,47 +9,7 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 
-from onsale.usermgmt.models import Organization
-
-
-class Event(models.Model):
-    """Something people buy tickets for, run by one organization.
-
-    Fans see only published events. `onsale_at` is when numbered admission
-    starts (the waiting room keeps its own live copy of the schedule);
-    `starts_at` is when the doors open. Prices are in `currency` (ISO 4217).
-    """
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        CANCELLED = "cancelled", "Cancelled"
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="events"
-    )
-    name = models.CharField(max_length=200)
-    venue_name = models.CharField(max_length=200)
-    starts_at = models.DateTimeField()
-    onsale_at = models.DateTimeField()
-    currency = models.CharField(max_length=3, default="EUR")
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.DRAFT
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        indexes: ClassVar = [models.Index(fields=["status", "starts_at"])]
-        constraints: ClassVar = [
-            models.CheckConstraint(
-                condition=models.Q(onsale_at__lte=models.F("starts_at")),
-                name="event_onsale_before_start",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.starts_at:%Y-%m-%d})"
+from onsale.events.models import Event
 
 
 class SeatMap(models.Model):
@@ -61,7 +21,7 @@ class SeatMap(models.Model):
     another). `blocked_version` grows with every change
     to the set of blocked seats, so Redis can tell a newer blocked set from an
     older one when it is rebuilt while the organizer edits (see
-    `services.seat_state_rebuild`). `seat_count` is the number of seats; seat
+    `seat_state.seat_state_ensure`). `seat_count` is the number of seats; seat
     indexes run from 0 to `seat_count - 1`.
     """
 
@@ -199,10 +159,10 @@ class SeatSale(models.Model):
     """Who bought which seat: the truth the Redis "sold" bitmap is rebuilt from.
 
     One row per (event, seat), UNIQUE, so a seat can never be sold twice even if
-    Redis lost a hold. Written by `services.sale_record` inside the checkout's
+    Redis lost a hold. Written by `sales.sale_record` inside the checkout's
     transaction; `hold_id` is the fencing token of the hold that was sold and
     `order_reference` lets checkout tie the row to its order (the ticket table
-    can reference this row or replace it: see `selectors.sold_seat_ids`).
+    can reference this row or replace it: see `layout.sold_seat_ids`).
     """
 
     event = models.ForeignKey(

@@ -1,296 +1,27 @@
-"""Reads of the event catalog, seat maps, availability and holds."""
+"""Reads of seat maps, availability and holds."""
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
-from collections.abc import AsyncGenerator, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
 
+from onsale.events.models import Event
 from onsale.platform.redis import redis_client
 from onsale.seatselection import scripts
-from onsale.seatselection.exceptions import (
-    EventNotFound,
-    HoldNotFound,
-    SeatMapNotFound,
-)
+from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.keys import seat_key
-from onsale.seatselection.models import (
-    Event,
-    PriceCategory,
-    Seat,
-    SeatMap,
-    SeatSale,
-    Section,
+from onsale.seatselection.layout import (
+    SeatLayout,
+    seat_layout_get,
 )
-from onsale.usermgmt.models import User
-
-# --- Events -----------------------------------------------------------------
-
-
-def event_list_published(*, limit: int = 50, offset: int = 0) -> QuerySet[Event]:
-    """Published events, soonest first. Drafts and cancelled events are never
-    listed."""
-    return Event.objects.filter(status=Event.Status.PUBLISHED).order_by(
-        "starts_at", "pk"
-    )[offset : offset + limit]
-
-
-def event_get_published(*, event_id: int) -> Event:
-    """A published event; anything else (draft, cancelled, missing) is
-    `EventNotFound`, so unpublished events cannot be probed."""
-    event = Event.objects.filter(pk=event_id, status=Event.Status.PUBLISHED).first()
-    if event is None:
-        raise EventNotFound()
-    return event
-
-
-def event_get_for_organizer(*, event_id: int, viewer: User) -> Event:
-    """The event, if `viewer` runs it (an organizer of its organization) or is
-    platform staff. Everyone else gets `EventNotFound`, exactly as for an id
-    that does not exist."""
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None:
-        raise EventNotFound()
-    if viewer.is_platform_staff or (
-        viewer.is_organizer and viewer.organization_id == event.organization_id
-    ):
-        return event
-    raise EventNotFound()
-
-
-def event_list_for_organizer(*, viewer: User) -> QuerySet[Event]:
-    """The events of the viewer's organization (every event for staff)."""
-    events = Event.objects.order_by("starts_at", "pk")
-    if viewer.is_platform_staff:
-        return events
-    if viewer.organization_id is None:
-        return events.none()
-    return events.filter(organization_id=viewer.organization_id)
-
-
-# --- Seat layout (the map as the hold logic needs it) ------------------------
-
-
-@dataclass(frozen=True)
-class CategoryInfo:
-    code: str
-    name: str
-    price: Decimal
-    color: str
-    position: int
-    general_admission: bool
-    capacity: int | None
-
-
-@dataclass(frozen=True)
-class SeatInfo:
-    seat_id: int
-    index: int
-    section: str
-    row: str
-    label: str
-    category: str
-
-
-@dataclass
-class SeatLayout:
-    """An event's seat map in memory, keyed by its layout id
-    (`<layout_version>:<layout_token>`).
-
-    `rows[code]` lists that category's rows best first (row rank, then section
-    order, then row order); each row is a list of (position, seat index) in
-    seat order, so equal-row seats with consecutive positions are adjacent.
-    """
-
-    event_id: int
-    layout_version: int
-    layout_token: str
-    blocked_version: int
-    seat_count: int
-    currency: str
-    categories: dict[str, CategoryInfo]
-    seat_ids: list[int]
-    seat_category: list[str]
-    seat_section: list[str]
-    seat_row: list[str]
-    seat_label: list[str]
-    index_by_seat_id: dict[int, int]
-    rows: dict[str, list[list[tuple[int, int]]]] = field(default_factory=dict)
-
-    @property
-    def layout_id(self) -> str:
-        return f"{self.layout_version}:{self.layout_token}"
-
-    def seat(self, index: int) -> SeatInfo:
-        return SeatInfo(
-            seat_id=self.seat_ids[index],
-            index=index,
-            section=self.seat_section[index],
-            row=self.seat_row[index],
-            label=self.seat_label[index],
-            category=self.seat_category[index],
-        )
-
-
-_layouts: dict[int, SeatLayout] = {}
-_layouts_lock = threading.Lock()
-
-
-def _layout_id_key(event_id: int) -> str:
-    # Outside the seat-state keys on purpose: losing it only costs a MySQL read.
-    return seat_key(event_id, "layout")
-
-
-# How long Redis vouches for the layout id before MySQL is asked again. A
-# replacement updates it at once (after its commit); the expiry bounds how
-# long processes could go on with an old layout if that update was lost.
-LAYOUT_ID_SECONDS = 10
-
-
-def seatmap_layout_id(*, event_id: int, fresh: bool = False) -> str:
-    """The event's current layout id, `<layout_version>:<layout_token>`: from
-    Redis (set by every replace, expiring after a few seconds), else from
-    MySQL (`fresh=True`: always). `SeatMapNotFound` if there is no map."""
-    client = redis_client()
-    if not fresh:
-        raw = client.get(_layout_id_key(event_id))
-        if raw is not None:
-            return str(raw)
-    row = (
-        SeatMap.objects.filter(event_id=event_id)
-        .values_list("layout_version", "layout_token")
-        .first()
-    )
-    if row is None:
-        raise SeatMapNotFound()
-    layout_id = f"{row[0]}:{row[1]}"
-    client.set(_layout_id_key(event_id), layout_id, ex=LAYOUT_ID_SECONDS)
-    return layout_id
-
-
-# A process trusts its copy of a layout this long before asking Redis which
-# layout is current. Staleness is safe: the hold and snapshot scripts compare
-# the caller's layout id with the one the state was built for and refuse a
-# mismatch, and a stored hold names its layout (see `hold_layout_get`).
-LAYOUT_RECHECK_SECONDS = 2.0
-_layout_checked: dict[int, float] = {}
-
-
-def seat_layout_get(*, event_id: int, fresh: bool = False) -> SeatLayout:
-    """The event's seat layout, from this process's memory while its layout id
-    is current, else loaded from MySQL. `fresh=True` asks MySQL which layout
-    is current (after a script found the state built for another one).
-
-    The memory copy is a cache, never a source of truth.
-    """
-    layout = _layouts.get(event_id)
-    now = time.monotonic()
-    if (
-        not fresh
-        and layout is not None
-        and now - _layout_checked.get(event_id, 0.0) < LAYOUT_RECHECK_SECONDS
-    ):
-        return layout
-    layout_id = seatmap_layout_id(event_id=event_id, fresh=fresh)
-    if layout is None or layout.layout_id != layout_id:
-        layout = _seat_layout_load(event_id=event_id)
-        with _layouts_lock:
-            _layouts[event_id] = layout
-    _layout_checked[event_id] = now
-    return layout
-
-
-def _seat_layout_load(*, event_id: int) -> SeatLayout:
-    seatmap = SeatMap.objects.select_related("event").filter(event_id=event_id).first()
-    if seatmap is None:
-        raise SeatMapNotFound()
-    categories = {
-        category.code: CategoryInfo(
-            code=category.code,
-            name=category.name,
-            price=category.price,
-            color=category.color,
-            position=category.position,
-            general_admission=category.general_admission,
-            capacity=category.capacity,
-        )
-        for category in PriceCategory.objects.filter(event_id=event_id).order_by(
-            "position"
-        )
-    }
-    code_by_category_pk = dict(
-        PriceCategory.objects.filter(event_id=event_id).values_list("pk", "code")
-    )
-    sections = dict(Section.objects.filter(event_id=event_id).values_list("pk", "name"))
-    section_position = dict(
-        Section.objects.filter(event_id=event_id).values_list("pk", "position")
-    )
-    count = seatmap.seat_count
-    seat_ids = [0] * count
-    seat_category = [""] * count
-    seat_section = [""] * count
-    seat_row = [""] * count
-    seat_label = [""] * count
-    row_members: dict[tuple[str, int, int, int], list[tuple[int, int]]] = {}
-    rows_query = Seat.objects.filter(event_id=event_id).values_list(
-        "pk",
-        "index",
-        "section_id",
-        "category_id",
-        "row_label",
-        "row_rank",
-        "row_order",
-        "position",
-        "label",
-    )
-    for (
-        pk,
-        index,
-        section_pk,
-        category_pk,
-        row,
-        rank,
-        order,
-        position,
-        label,
-    ) in rows_query.iterator(chunk_size=5000):
-        code = code_by_category_pk[category_pk]
-        seat_ids[index] = pk
-        seat_category[index] = code
-        seat_section[index] = sections[section_pk]
-        seat_row[index] = row
-        seat_label[index] = label
-        row_key = (code, rank, section_position[section_pk], order)
-        row_members.setdefault(row_key, []).append((position, index))
-    rows: dict[str, list[list[tuple[int, int]]]] = {code: [] for code in categories}
-    for row_key in sorted(row_members):
-        rows[row_key[0]].append(sorted(row_members[row_key]))
-    return SeatLayout(
-        event_id=event_id,
-        layout_version=seatmap.layout_version,
-        layout_token=str(seatmap.layout_token),
-        blocked_version=seatmap.blocked_version,
-        seat_count=count,
-        currency=seatmap.event.currency,
-        categories=categories,
-        seat_ids=seat_ids,
-        seat_category=seat_category,
-        seat_section=seat_section,
-        seat_row=seat_row,
-        seat_label=seat_label,
-        index_by_seat_id={pk: index for index, pk in enumerate(seat_ids)},
-        rows=rows,
-    )
-
+from onsale.seatselection.models import PriceCategory, Seat, Section
+from onsale.seatselection.seat_state import seat_state_ensure
 
 # --- The seat map document (GET /seats) -------------------------------------
 
@@ -465,10 +196,6 @@ def availability_snapshot(*, event_id: int) -> AvailabilitySnapshot:
     seats come from `sold_seat_ids`), so a snapshot never shows a sold seat as
     free.
     """
-    # A rebuild is a write owned by services; imported here to keep the module
-    # graph one-way at import time.
-    from onsale.seatselection.services import seat_state_ensure
-
     for _ in range(3):
         layout = seat_layout_get(event_id=event_id)
         raw = scripts.snapshot_script(event_id=event_id, layout_id=layout.layout_id)
@@ -501,32 +228,6 @@ def availability_stream_position(*, event_id: int) -> tuple[int, str]:
         seat_key(event_id, "version"), seat_key(event_id, "gen")
     )
     return int(version or 0), str(generation or "")
-
-
-# --- Sold seats (the MySQL truth) ---------------------------------------------
-
-
-def sold_seat_ids(*, event_id: int) -> set[int]:
-    """Ids of the event's sold seats, read from MySQL: the one source the Redis
-    "sold" bitmap is rebuilt from.
-
-    Today the truth is `SeatSale` (written by `services.sale_record` in the
-    checkout transaction). If checkout keeps its own ticket table with one
-    UNIQUE row per (event, seat), this is the one function to point at it
-    (return the union while both exist).
-    """
-    return set(
-        SeatSale.objects.filter(event_id=event_id).values_list("seat_id", flat=True)
-    )
-
-
-def general_admission_sold(*, event_id: int) -> dict[str, int]:
-    """Sold places per general-admission category (MySQL truth)."""
-    return dict(
-        PriceCategory.objects.filter(
-            event_id=event_id, general_admission=True
-        ).values_list("code", "ga_sold")
-    )
 
 
 # --- Holds --------------------------------------------------------------------
@@ -667,116 +368,6 @@ def hold_layout_get(*, stored: scripts.StoredHold) -> SeatLayout | None:
     if layout.layout_id != stored.layout_id:
         layout = seat_layout_get(event_id=stored.event_id, fresh=True)
     return layout if layout.layout_id == stored.layout_id else None
-
-
-# --- Live changes -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamItem:
-    """One item of a live availability stream: `hello` (where the stream
-    starts), `change` (a published change), `heartbeat`, or `bye` (time up)."""
-
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def availability_change_stream(
-    *,
-    event_id: int,
-    max_seconds: float,
-    heartbeat_seconds: float,
-) -> Generator[StreamItem, None, None]:
-    """Changes to the event's availability as the scripts publish them.
-
-    Subscribes before reading the current version, so nothing published in
-    between is missed: `hello` carries the version and generation to compare
-    with the client's snapshot. Uses one Redis connection and no database
-    connection; ends after `max_seconds` so a stream never pins a worker for
-    good (clients reconnect and catch up from the snapshot).
-    """
-    from onsale.seatselection.keys import seat_changes_channel
-
-    pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
-    try:
-        pubsub.subscribe(seat_changes_channel(event_id))
-        version, generation = availability_stream_position(event_id=event_id)
-        yield StreamItem(
-            kind="hello",
-            data={"version": version, "generation": generation, "event_id": event_id},
-        )
-        started = time.monotonic()
-        deadline = started + max_seconds
-        next_heartbeat = started + heartbeat_seconds
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            wait = max(0.0, min(1.0, deadline - now, next_heartbeat - now))
-            message = pubsub.get_message(timeout=wait)
-            if message is not None and message.get("type") == "message":
-                yield StreamItem(kind="change", data=json.loads(message["data"]))
-            if time.monotonic() >= next_heartbeat:
-                next_heartbeat = time.monotonic() + heartbeat_seconds
-                yield StreamItem(kind="heartbeat")
-        yield StreamItem(kind="bye", data={"reconnect": True})
-    finally:
-        pubsub.close()
-
-
-async def availability_change_stream_async(
-    *,
-    event_id: int,
-    max_seconds: float,
-    heartbeat_seconds: float,
-) -> AsyncGenerator[StreamItem, None]:
-    """The items of `availability_change_stream`, for an event loop.
-
-    Listens through the process's one shared pub/sub connection
-    (`onsale.platform.pubsub`), so an open stream costs a queue, not a thread
-    nor a Redis connection. The same order: listening is confirmed before the
-    version is read. Ends early with `bye` when messages may have been missed
-    (the shared connection failed, or this client fell far behind): the client
-    reconnects and compares versions as after any gap. Leaving the iteration
-    early (the client went away) removes the listener.
-    """
-    from onsale.platform.pubsub import (
-        SubscriptionLost,
-        channel_listen,
-        redis_async_client,
-    )
-    from onsale.seatselection.keys import seat_changes_channel
-
-    async with channel_listen(seat_changes_channel(event_id)) as listener:
-        version, generation = await redis_async_client().mget(
-            seat_key(event_id, "version"), seat_key(event_id, "gen")
-        )
-        yield StreamItem(
-            kind="hello",
-            data={
-                "version": int(version or 0),
-                "generation": str(generation or ""),
-                "event_id": event_id,
-            },
-        )
-        started = time.monotonic()
-        deadline = started + max_seconds
-        next_heartbeat = started + heartbeat_seconds
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            wait = max(0.0, min(deadline - now, next_heartbeat - now))
-            try:
-                data = await listener.get(timeout=wait)
-            except SubscriptionLost:
-                break
-            if data is not None:
-                yield StreamItem(kind="change", data=json.loads(data))
-            if time.monotonic() >= next_heartbeat:
-                next_heartbeat = time.monotonic() + heartbeat_seconds
-                yield StreamItem(kind="heartbeat")
-        yield StreamItem(kind="bye", data={"reconnect": True})
 
 
 def hold_count_get(*, event_id: int) -> int:

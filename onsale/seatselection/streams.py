@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -25,6 +26,7 @@ from collections.abc import (
     MutableMapping,
 )
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import SyncToAsync, sync_to_async
@@ -42,6 +44,7 @@ from django.views.decorators.http import require_GET
 # RedisClusterException: the cluster client found no node to learn slots from.
 from redis.exceptions import RedisClusterException, RedisError
 
+from onsale.events import selectors as event_selectors
 from onsale.platform.exceptions import (
     DomainError,
     dependency_unavailable_response,
@@ -49,10 +52,123 @@ from onsale.platform.exceptions import (
 )
 from onsale.platform.observability.metrics import SEAT_STREAMS_OPEN
 from onsale.platform.pubsub import SubscriptionLost
-from onsale.seatselection import selectors
-from onsale.seatselection.selectors import StreamItem
+from onsale.platform.redis import redis_client
+from onsale.seatselection.keys import seat_key
+from onsale.seatselection.selectors import availability_stream_position
 
 logger = logging.getLogger(__name__)
+
+# --- The change stream (what the scripts publish) ---------------------------
+
+
+@dataclass(frozen=True)
+class StreamItem:
+    """One item of a live availability stream: `hello` (where the stream
+    starts), `change` (a published change), `heartbeat`, or `bye` (time up)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def availability_change_stream(
+    *,
+    event_id: int,
+    max_seconds: float,
+    heartbeat_seconds: float,
+) -> Generator[StreamItem, None, None]:
+    """Changes to the event's availability as the scripts publish them.
+
+    Subscribes before reading the current version, so nothing published in
+    between is missed: `hello` carries the version and generation to compare
+    with the client's snapshot. Uses one Redis connection and no database
+    connection; ends after `max_seconds` so a stream never pins a worker for
+    good (clients reconnect and catch up from the snapshot).
+    """
+    from onsale.seatselection.keys import seat_changes_channel
+
+    pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(seat_changes_channel(event_id))
+        version, generation = availability_stream_position(event_id=event_id)
+        yield StreamItem(
+            kind="hello",
+            data={"version": version, "generation": generation, "event_id": event_id},
+        )
+        started = time.monotonic()
+        deadline = started + max_seconds
+        next_heartbeat = started + heartbeat_seconds
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            wait = max(0.0, min(1.0, deadline - now, next_heartbeat - now))
+            message = pubsub.get_message(timeout=wait)
+            if message is not None and message.get("type") == "message":
+                yield StreamItem(kind="change", data=json.loads(message["data"]))
+            if time.monotonic() >= next_heartbeat:
+                next_heartbeat = time.monotonic() + heartbeat_seconds
+                yield StreamItem(kind="heartbeat")
+        yield StreamItem(kind="bye", data={"reconnect": True})
+    finally:
+        pubsub.close()
+
+
+async def availability_change_stream_async(
+    *,
+    event_id: int,
+    max_seconds: float,
+    heartbeat_seconds: float,
+) -> AsyncGenerator[StreamItem, None]:
+    """The items of `availability_change_stream`, for an event loop.
+
+    Listens through the process's one shared pub/sub connection
+    (`onsale.platform.pubsub`), so an open stream costs a queue, not a thread
+    nor a Redis connection. The same order: listening is confirmed before the
+    version is read. Ends early with `bye` when messages may have been missed
+    (the shared connection failed, or this client fell far behind): the client
+    reconnects and compares versions as after any gap. Leaving the iteration
+    early (the client went away) removes the listener.
+    """
+    from onsale.platform.pubsub import (
+        SubscriptionLost,
+        channel_listen,
+        redis_async_client,
+    )
+    from onsale.seatselection.keys import seat_changes_channel
+
+    async with channel_listen(seat_changes_channel(event_id)) as listener:
+        version, generation = await redis_async_client().mget(
+            seat_key(event_id, "version"), seat_key(event_id, "gen")
+        )
+        yield StreamItem(
+            kind="hello",
+            data={
+                "version": int(version or 0),
+                "generation": str(generation or ""),
+                "event_id": event_id,
+            },
+        )
+        started = time.monotonic()
+        deadline = started + max_seconds
+        next_heartbeat = started + heartbeat_seconds
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            wait = max(0.0, min(deadline - now, next_heartbeat - now))
+            try:
+                data = await listener.get(timeout=wait)
+            except SubscriptionLost:
+                break
+            if data is not None:
+                yield StreamItem(kind="change", data=json.loads(data))
+            if time.monotonic() >= next_heartbeat:
+                next_heartbeat = time.monotonic() + heartbeat_seconds
+                yield StreamItem(kind="heartbeat")
+        yield StreamItem(kind="bye", data={"reconnect": True})
+
+
+# --- Server-sent events ------------------------------------------------------
 
 # Tells the browser how long to wait before it reconnects (milliseconds).
 RETRY_FRAME = b"retry: 3000\n\n"
@@ -79,7 +195,7 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes
 
 
 def _items(event_id: int) -> Generator[StreamItem, None, None]:
-    return selectors.availability_change_stream(
+    return availability_change_stream(
         event_id=event_id,
         max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
         heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
@@ -87,7 +203,7 @@ def _items(event_id: int) -> Generator[StreamItem, None, None]:
 
 
 def _items_async(event_id: int) -> AsyncGenerator[StreamItem, None]:
-    return selectors.availability_change_stream_async(
+    return availability_change_stream_async(
         event_id=event_id,
         max_seconds=settings.SEAT_STREAM_MAX_SECONDS,
         heartbeat_seconds=settings.SEAT_STREAM_HEARTBEAT_SECONDS,
@@ -191,7 +307,7 @@ def _published_event_check(event_id: int) -> DomainError | None:
     the database connection afterwards: a stream lives for minutes and must
     not keep one (inside a test's transaction there is nothing to close)."""
     try:
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
     except DomainError as exc:
         return exc
     finally:
@@ -216,7 +332,7 @@ def _published_event_check_pooled(event_id: int) -> DomainError | None:
     request's, since no request signal runs on these threads."""
     connection.close_if_unusable_or_obsolete()
     try:
-        selectors.event_get_published(event_id=event_id)
+        event_selectors.event_get_published(event_id=event_id)
     except DomainError as exc:
         return exc
     return None

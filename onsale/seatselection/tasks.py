@@ -6,7 +6,8 @@ import logging
 
 from celery import shared_task
 
-from onsale.seatselection import services
+from onsale.events import services as event_services
+from onsale.seatselection import seat_state, services
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ def holds_expire_sweep() -> int:
     every request; this covers quiet ones, so their seats show free promptly).
     Idempotent: an expired hold is released once."""
     purged = 0
-    for event_id in services.events_on_sale_ids():
+    for event_id in event_services.events_on_sale_ids():
         purged += services.holds_expire(event_id=event_id)
     return purged
 
@@ -27,7 +28,7 @@ def seats_sold_reconcile() -> int:
     """Copy MySQL's sold and blocked seats into Redis for every event on sale
     (heals a sale or block whose after-commit Redis update failed).
     Idempotent."""
-    events = services.events_on_sale_ids()
+    events = event_services.events_on_sale_ids()
     for event_id in events:
-        services.seat_state_reconcile(event_id=event_id)
+        seat_state.seat_state_reconcile(event_id=event_id)
     return len(events)

@@ -5,12 +5,6 @@ from onsale.seatselection import apis, views
 app_name = "seatselection"
 
 urlpatterns = [
-    path("api/v1/events", apis.EventListApi.as_view(), name="api-event-list"),
-    path(
-        "api/v1/events/<int:event_id>",
-        apis.EventDetailApi.as_view(),
-        name="api-event-detail",
-    ),
     path(
         "api/v1/events/<int:event_id>/seats",
         apis.SeatMapApi.as_view(),
@@ -35,16 +29,6 @@ urlpatterns = [
         "api/v1/events/<int:event_id>/holds/<int:hold_id>",
         apis.HoldDetailApi.as_view(),
         name="api-hold-detail",
-    ),
-    path(
-        "api/v1/organizer/events",
-        apis.OrganizerEventCollectionApi.as_view(),
-        name="api-organizer-events",
-    ),
-    path(
-        "api/v1/organizer/events/<int:event_id>",
-        apis.OrganizerEventDetailApi.as_view(),
-        name="api-organizer-event-detail",
     ),
     path(
         "api/v1/organizer/events/<int:event_id>/seatmap",

@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from onsale.events import selectors as event_selectors
 from onsale.platform.exceptions import NotFound
-from onsale.seatselection import selectors
 
 
 @require_GET
@@ -20,7 +20,7 @@ def seat_page(request: HttpRequest, event_id: int) -> HttpResponse:
     """The seat map page of a published event. The data comes from the API;
     the page only carries the URLs and the event's facts."""
     try:
-        event = selectors.event_get_published(event_id=event_id)
+        event = event_selectors.event_get_published(event_id=event_id)
     except NotFound:
         raise Http404("No such event.") from None
     context = {

@@ -9,11 +9,6 @@ from onsale.platform.exceptions import (
 )
 
 
-class EventNotFound(NotFound):
-    code = "event_not_found"
-    message = "There is no such event."
-
-
 class QueueClosed(Conflict):
     code = "queue_closed"
     message = "This waiting room is closed."

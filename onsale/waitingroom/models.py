@@ -1,6 +1,6 @@
 """The per-event waiting room configuration (the durable copy).
 
-The live copy that the queue scripts read sits in Redis (see `services.py`,
+The live copy that the queue scripts read sits in Redis (see `admission.py`,
 `waitingroom_live_config_push`); this row is what it is rebuilt from.
 """
 
@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 
-from onsale.seatselection.models import Event
+from onsale.events.models import Event
 
 
 class WaitingRoomConfig(models.Model):

@@ -9,16 +9,17 @@ from datetime import datetime
 
 from django.conf import settings
 
+from onsale.events import exceptions as event_exceptions
 from onsale.platform.observability.metrics import QueueState
-from onsale.waitingroom import exceptions, scripts
-from onsale.waitingroom.clock import local_now_seconds
-from onsale.waitingroom.draw import DRAW_METHOD
-from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.services import (
+from onsale.waitingroom import scripts
+from onsale.waitingroom.admission import (
     admission_evaluate,
     ms_to_datetime,
     waitingroom_config_ensure,
 )
+from onsale.waitingroom.clock import local_now_seconds
+from onsale.waitingroom.draw import DRAW_METHOD
+from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.signing import keyring
 
 
@@ -29,7 +30,7 @@ def waitingroom_config_get(*, event_id: int) -> WaitingRoomConfig:
 
     Reads MySQL (the durable copy); EventNotFound for an unknown event. The
     first call for an event writes its default row (see
-    services.waitingroom_config_ensure), which is why a read may write once.
+    admission.waitingroom_config_ensure), which is why a read may write once.
     """
     return waitingroom_config_ensure(event_id=event_id)
 
@@ -95,7 +96,7 @@ def queue_status_get(*, event_id: int) -> QueueStatus:
             return cached[1]
     evaluation = admission_evaluate(event_id=event_id)
     if evaluation.event_status == "draft":
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     draw = None
     if evaluation.drawn and evaluation.seed:
         draw = PrequeueDraw(

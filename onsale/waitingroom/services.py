@@ -13,19 +13,29 @@ import math
 import secrets
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from onsale.events import exceptions as event_exceptions
+from onsale.events import selectors as event_selectors
+from onsale.events.models import Event
 from onsale.platform.audit import audit_record
 from onsale.platform.observability import telemetry
-from onsale.seatselection import selectors as event_selectors
-from onsale.seatselection.models import Event
 from onsale.usermgmt.models import User
 from onsale.waitingroom import exceptions, scripts
 from onsale.waitingroom.access import AccessClaims, access_token_issue
+from onsale.waitingroom.admission import (
+    _RETRIES,
+    _live_config_seed,
+    admission_evaluate,
+    ms_to_datetime,
+    prequeue_draw,
+    waitingroom_config_ensure,
+    waitingroom_live_config_push,
+)
 from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.scripts import (
     RoomEvaluation,
@@ -46,10 +56,6 @@ LIMITS: dict[str, tuple[int, int]] = {
     "claim_seconds": (10, 24 * 3600),
     "max_seats_per_fan": (1, 100),
 }
-
-# How often a call may find the live copy missing or the draw due before it
-# gives up; each happens at most once in practice.
-_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -91,82 +97,7 @@ class QueuePlace:
     joined_now: bool
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 # --- configuration ------------------------------------------------------------
-
-
-def waitingroom_config_ensure(*, event_id: int) -> WaitingRoomConfig:
-    """The event's configuration, created on first use from the event's
-    on-sale time and the WAITINGROOM_DEFAULT_* settings (the pre-queue opens
-    WAITINGROOM_DEFAULT_PREQUEUE_MINUTES before the on-sale). Raises
-    EventNotFound for an unknown event. Safe under concurrent first use: the
-    row is unique per event and get_or_create re-reads after losing the race.
-    """
-    config = (
-        WaitingRoomConfig.objects.select_related("event")
-        .filter(event_id=event_id)
-        .first()
-    )
-    if config is not None:
-        return config
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None:
-        raise exceptions.EventNotFound()
-    config, _ = WaitingRoomConfig.objects.select_related("event").get_or_create(
-        event=event,
-        defaults={
-            "prequeue_opens_at": event.onsale_at
-            - timedelta(minutes=settings.WAITINGROOM_DEFAULT_PREQUEUE_MINUTES),
-            "onsale_at": event.onsale_at,
-            "rate_per_minute": settings.WAITINGROOM_DEFAULT_RATE_PER_MINUTE,
-            "burst": settings.WAITINGROOM_DEFAULT_BURST,
-            "max_active": settings.WAITINGROOM_DEFAULT_MAX_ACTIVE,
-            "session_seconds": settings.WAITINGROOM_DEFAULT_SESSION_SECONDS,
-            "claim_seconds": settings.WAITINGROOM_DEFAULT_CLAIM_SECONDS,
-            "max_seats_per_fan": settings.WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN,
-        },
-    )
-    return config
-
-
-def waitingroom_live_config_push(
-    *, config: WaitingRoomConfig, force: bool = False
-) -> bool:
-    """Copy `config` (and its event's status) into Redis, where the scripts read
-    it; a newer version already there wins unless `force` (used only when the
-    database holds an older version than Redis, i.e. a change was rolled back).
-    Registers the room with the beat tick. Returns whether it was written."""
-    written = scripts.config_put_run(
-        event_id=config.event_id,
-        version=config.version,
-        force=force,
-        fields={
-            "state": config.state,
-            "ev": config.event.status,
-            "pq_at": _ms(config.prequeue_opens_at),
-            "onsale": _ms(config.onsale_at),
-            "rate": config.rate_per_minute,
-            "burst": config.burst,
-            "max_active": config.max_active,
-            "session_s": config.session_seconds,
-            "claim_s": config.claim_seconds,
-            "max_seats": config.max_seats_per_fan,
-        },
-    )
-    scripts.rooms_add(event_id=config.event_id)
-    return written
-
-
-def _live_config_seed(*, event_id: int) -> None:
-    """The live copy is missing (first use, or Redis lost it): rebuild it."""
-    waitingroom_live_config_push(config=waitingroom_config_ensure(event_id=event_id))
 
 
 def _event_for_organizer(*, event_id: int, actor: User) -> Event:
@@ -278,46 +209,10 @@ def waitingroom_config_update(
 # --- evaluation, draw ---------------------------------------------------------
 
 
-def prequeue_draw(*, event_id: int) -> scripts.DrawResult:
-    """Draw the pre-queue: once per event, at the first evaluation or join
-    after the on-sale starts. The seed comes from the OS's CSPRNG and is
-    unknown to anyone until it is published with the result, so no joiner can
-    position themselves; the permutation is a pure function of the seed and
-    the pre-queue's members (see `draw.py`). Concurrent callers are safe: the
-    script draws only if no draw is recorded, and each caller passes its own
-    seed, only the winner's is used.
-    """
-    result = scripts.draw_run(event_id=event_id, seed=secrets.token_hex(16))
-    if result.outcome == ScriptOutcome.OK:
-        logger.info(
-            "pre-queue drawn",
-            extra={"event_id": event_id, "size": result.size, "seed": result.seed},
-        )
-    return result
-
-
-def admission_evaluate(*, event_id: int, user_id: int | None = None) -> RoomEvaluation:
-    """Evaluate the room now: purge ended sessions and lapsed claims, admit as
-    many as the token bucket, the queue and `max_active` allow, and report the
-    status (and `user_id`'s place). One script call; re-seeds the live config
-    and runs the pre-queue draw first when needed. Raises EventNotFound for an
-    unknown event."""
-    for _ in range(_RETRIES):
-        evaluation = scripts.evaluate_run(event_id=event_id, user_id=user_id)
-        if evaluation is None:
-            _live_config_seed(event_id=event_id)
-            continue
-        if evaluation.draw_due:
-            prequeue_draw(event_id=event_id)
-            continue
-        return evaluation
-    raise RuntimeError(f"waiting room of event {event_id} did not settle")
-
-
 def _public_evaluation(*, event_id: int, user_id: int | None) -> RoomEvaluation:
     evaluation = admission_evaluate(event_id=event_id, user_id=user_id)
     if evaluation.event_status == Event.Status.DRAFT:
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     return evaluation
 
 
@@ -404,7 +299,7 @@ def queue_join(*, event_id: int, user_id: int, ip: str) -> QueuePlace:
     else:
         raise RuntimeError(f"waiting room of event {event_id} did not settle")
     if result.outcome == ScriptOutcome.UNPUBLISHED:
-        raise exceptions.EventNotFound()
+        raise event_exceptions.EventNotFound()
     if result.outcome == ScriptOutcome.CLOSED:
         raise exceptions.QueueClosed()
     if result.outcome == ScriptOutcome.NOT_OPEN:

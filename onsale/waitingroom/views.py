@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from onsale.events.models import Event
 from onsale.platform.clientip import client_ip
-from onsale.seatselection.models import Event
 from onsale.waitingroom import exceptions, selectors, services
 
 # How often the page reloads itself when JavaScript is off.

@@ -516,10 +516,10 @@ def event_on_sale(
 ) -> Any:
     """A published event of `organizer`'s organization with a seat map, its
     on-sale `onsale_in` from now (the pre-queue opens an hour before it)."""
-    from onsale.seatselection import services as seat_services
-    from onsale.seatselection.models import Event
-    from onsale.seatselection.tests.factories import EventFactory
-    from onsale.waitingroom.services import (
+    from onsale.events.models import Event
+    from onsale.events.tests.factories import EventFactory
+    from onsale.seatselection.seatmaps.write import seatmap_replace
+    from onsale.waitingroom.admission import (
         waitingroom_config_ensure,
         waitingroom_live_config_push,
     )
@@ -532,7 +532,7 @@ def event_on_sale(
         onsale_at=now + timedelta(minutes=10),
         starts_at=now + timedelta(days=30),
     )
-    seat_services.seatmap_replace(event=event, data=seatmap or SMALL_MAP)
+    seatmap_replace(event=event, data=seatmap or SMALL_MAP)
     onsale_at = now + onsale_in
     Event.objects.filter(pk=event.pk).update(onsale_at=onsale_at)
     event.refresh_from_db()

@@ -14,12 +14,9 @@ from onsale.orders.models import Order
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.seatselection import services as seat_services
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.waitingroom.admission import waitingroom_live_config_push
 from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.services import (
-    admission_session_start,
-    queue_position_get,
-    waitingroom_live_config_push,
-)
+from onsale.waitingroom.services import admission_session_start, queue_position_get
 from tests.e2e.conftest import (
     event_on_sale,
     fan_on_seat_map,

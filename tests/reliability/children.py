@@ -17,6 +17,7 @@ def stale_holder(event_id: str, user_id: str, seat_id: str) -> None:
     from django.db import transaction
 
     from onsale.platform.exceptions import DomainError
+    from onsale.seatselection import sales as seat_sales
     from onsale.seatselection import services
 
     hold = services.hold_create(
@@ -31,7 +32,7 @@ def stale_holder(event_id: str, user_id: str, seat_id: str) -> None:
     sys.stdin.readline()
     try:
         with transaction.atomic():
-            services.sale_record(
+            seat_sales.sale_record(
                 event_id=int(event_id), hold_id=hold.hold_id, user_id=int(user_id)
             )
     except DomainError as exc:
@@ -46,7 +47,7 @@ def skewed_admission(event_id: str, *user_ids: str) -> None:
     what it saw."""
     import time
 
-    from onsale.waitingroom import exceptions, services
+    from onsale.waitingroom import admission, exceptions, services
 
     numbers = [
         services.queue_join(
@@ -54,7 +55,7 @@ def skewed_admission(event_id: str, *user_ids: str) -> None:
         ).number
         for index, user_id in enumerate(user_ids)
     ]
-    room = services.admission_evaluate(event_id=int(event_id))
+    room = admission.admission_evaluate(event_id=int(event_id))
     try:
         grant = services.admission_session_start(
             event_id=int(event_id), user_id=int(user_ids[0])

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.platform import redis as platform_redis
-from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.waitingroom import selectors as room_selectors
 from tests.faults.redis_server import RedisServer
 
@@ -55,7 +55,7 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
 @pytest.fixture
 def seated_event(db: Any) -> Event:
     event = EventFactory()
-    seat_services.seatmap_replace(event=event, data=TINY_MAP)
+    seatmap_replace(event=event, data=TINY_MAP)
     return event
 
 
@@ -70,7 +70,7 @@ def room_open(event: Event, **fields: Any) -> Any:
 
     from django.utils import timezone
 
-    from onsale.waitingroom.services import (
+    from onsale.waitingroom.admission import (
         waitingroom_config_ensure,
         waitingroom_live_config_push,
     )

@@ -24,12 +24,14 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from onsale.checkout.tests.helpers import checkout_body
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event, SeatSale
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.seatselection.models import SeatSale
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom.services import admission_session_start
 from tests.faults.redis_server import RedisServer
@@ -66,7 +68,7 @@ def test_500_checkouts_on_50_seats_with_redis_flushed_mid_sale(
     own_redis: RedisServer,
 ) -> None:
     event = EventFactory()
-    seat_services.seatmap_replace(event=event, data=SEAT_MAP)
+    seatmap_replace(event=event, data=SEAT_MAP)
     seats = list(event.seats.order_by("index").values_list("pk", flat=True))
     assert len(seats) == SEATS
     fans = [Fan(event, seats[number % SEATS]) for number in range(FANS)]

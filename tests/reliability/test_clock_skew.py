@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from onsale.seatselection.models import Event
+from onsale.events.models import Event
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom import clock
-from onsale.waitingroom.services import admission_evaluate
+from onsale.waitingroom.admission import admission_evaluate
 from tests.faults.child import child_start
 from tests.reliability.conftest import client_of, room_open, seat_ids
 

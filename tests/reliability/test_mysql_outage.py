@@ -17,8 +17,8 @@ import pytest
 from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
 from onsale.seatselection.exceptions import HoldNotFound
-from onsale.seatselection.models import Event
 from onsale.seatselection.selectors import hold_get
 from onsale.seatselection.tests.helpers import held_indexes
 from onsale.usermgmt.tests.factories import UserFactory

@@ -17,10 +17,12 @@ import pytest
 import redis
 from django.db import connection, transaction
 
+from onsale.events.models import Event
 from onsale.platform.exceptions import DomainError
+from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatAlreadySold
-from onsale.seatselection.models import Event, SeatSale
+from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from tests.faults.redis_server import RedisServer
 from tests.reliability.conftest import seat_ids
@@ -41,7 +43,7 @@ def _hold(event: Event, user_id: int, seats: list[int]) -> Any:
 
 def _sell(event: Event, user_id: int, hold_id: int) -> Any:
     with transaction.atomic():
-        return seat_services.sale_record(
+        return seat_sales.sale_record(
             event_id=event.pk,
             hold_id=hold_id,
             user_id=user_id,
@@ -67,7 +69,7 @@ def test_unique_constraint_stops_a_double_sale_after_redis_forgot_the_hold(
     def sell_a() -> None:
         try:
             with transaction.atomic():
-                seat_services.sale_record(
+                seat_sales.sale_record(
                     event_id=event.pk, hold_id=hold_a.hold_id, user_id=fan_a.pk
                 )
                 a_written.set()

@@ -14,12 +14,14 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
+from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatsUnavailable
-from onsale.seatselection.models import Event, SeatSale
+from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom import services as room_services
-from onsale.waitingroom.services import admission_evaluate
+from onsale.waitingroom.admission import admission_evaluate
 from tests.faults.redis_server import RedisServer
 from tests.reliability.conftest import (
     assert_unavailable,
@@ -41,9 +43,7 @@ def _buy(event: Event, user: Any, seat: int) -> None:
         seat_ids=[seat],
     )
     with transaction.atomic():
-        seat_services.sale_record(
-            event_id=event.pk, hold_id=hold.hold_id, user_id=user.pk
-        )
+        seat_sales.sale_record(event_id=event.pk, hold_id=hold.hold_id, user_id=user.pk)
     room_services.admission_session_end(
         event_id=event.pk, session_id=grant.claims.session_id
     )

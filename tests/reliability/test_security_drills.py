@@ -1,7 +1,7 @@
 """Attacks on the on-sale path, through the real endpoints.
 
 Complements (does not repeat) onsale/waitingroom/tests/test_access.py (token
-verifier unit attacks), onsale/seatselection/tests/test_hold_api.py (per-fan
+verifier unit attacks), onsale/seatselection/tests/test_apis.py (per-fan
 limit, hold IDOR), onsale/usermgmt/tests/ (login throttles, CSRF, session
 fixation, revocation, security headers on /login/) and
 tests/security/test_api_fuzz.py (schemathesis over the whole schema).
@@ -27,10 +27,11 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import held_indexes, run_parallel
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.waitingroom import admission as room_admission
 from onsale.waitingroom import services as room_services
 from onsale.waitingroom.access import AccessClaims, access_token_issue
 from onsale.waitingroom.signing import keyring
@@ -194,7 +195,7 @@ def test_fifty_parallel_joins_from_one_account_get_one_number(
     assert not [r for r in results if isinstance(r, Exception)]
     assert {place.number for place in results} == {1}
     assert sum(place.joined_now for place in results) == 1
-    assert room_services.admission_evaluate(event_id=event.pk).issued == 1
+    assert room_admission.admission_evaluate(event_id=event.pk).issued == 1
 
 
 @pytest.mark.django_db
@@ -212,7 +213,7 @@ def test_per_ip_join_limit_answers_429(seated_event: Event, settings: Any) -> No
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
     assert answers[3].json()["code"] == "join_rate_limited"
     assert int(answers[3]["Retry-After"]) >= 1
-    assert room_services.admission_evaluate(event_id=event.pk).issued == 3
+    assert room_admission.admission_evaluate(event_id=event.pk).issued == 3
     other_ip = client_of(UserFactory(), ip="203.0.113.8")
     assert other_ip.post(f"/api/v1/events/{event.pk}/queue").status_code == 201
 

@@ -12,9 +12,10 @@ import time
 
 import pytest
 
+from onsale.events.models import Event
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import HoldExpired
-from onsale.seatselection.models import Event, SeatSale
+from onsale.seatselection.models import SeatSale
 from onsale.usermgmt.tests.factories import UserFactory
 from tests.faults.child import child_start
 from tests.faults.process import pause, resume

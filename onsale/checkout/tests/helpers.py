@@ -10,10 +10,11 @@ from typing import Any
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.payments.fake.cards import SUCCESS_CARD
 from onsale.seatselection import services as seat_services
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom.services import admission_session_start
 
@@ -45,7 +46,7 @@ def seated_event(**fields: Any) -> Event:
     onsale_at = fields.pop("onsale_at", now - timedelta(hours=1))
     fields.setdefault("starts_at", now + timedelta(days=30))
     event = EventFactory(onsale_at=now + timedelta(minutes=5), **fields)
-    seat_services.seatmap_replace(event=event, data=seatmap)
+    seatmap_replace(event=event, data=seatmap)
     Event.objects.filter(pk=event.pk).update(onsale_at=onsale_at)
     event.refresh_from_db()
     return event

@@ -152,7 +152,7 @@ def test_ledger_reconciles_with_orders_after_500_checkouts_with_failures(
     monkeypatch.setattr(inventory, "seats_put_back", put_back)
     # the periodic jobs heal what the blips left: expiry and Redis reconcile
     order_tasks.orders_expire_pending()
-    from onsale.seatselection.services import seats_sold_reconcile
+    from onsale.seatselection.seat_state import seats_sold_reconcile
 
     seats_sold_reconcile(event_id=event.pk)
 

@@ -14,16 +14,18 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from onsale.events import services as event_services
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.orders.models import Order, OrderLine
 from onsale.platform.models import AuditEntry
-from onsale.seatselection import services
-from onsale.seatselection.models import Event, PriceCategory, Seat, SeatMap
+from onsale.seatselection.models import PriceCategory, Seat, SeatMap
 from onsale.seatselection.tests.conftest import SMALL_MAP
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import OrganizerFactory
 from onsale.waitingroom import selectors as waitingroom_selectors
+from onsale.waitingroom.admission import waitingroom_config_ensure
 from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.services import queue_join, waitingroom_config_ensure
+from onsale.waitingroom.services import queue_join
 
 ORGANIZER_PATHS = [
     ("get", "audit"),
@@ -335,7 +337,7 @@ def _open_room(event: Event, **fields: Any) -> WaitingRoomConfig:
         setattr(config, name, value)
     config.version += 1
     config.save()
-    from onsale.waitingroom.services import waitingroom_live_config_push
+    from onsale.waitingroom.admission import waitingroom_live_config_push
 
     waitingroom_live_config_push(config=config)
     return config
@@ -433,7 +435,7 @@ def test_live_numbers_for_a_fresh_event(organizer_client, seated_event):
 
 @pytest.mark.django_db
 def test_other_organizer_of_the_same_organization_sees_the_log(organizer, event):
-    services.event_update(event=event, name="Renamed", actor=organizer)
+    event_services.event_update(event=event, name="Renamed", actor=organizer)
     colleague = OrganizerFactory(organization=organizer.organization)
     client = APIClient()
     client.force_authenticate(colleague)

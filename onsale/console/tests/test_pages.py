@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.events.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import UserFactory
 
 

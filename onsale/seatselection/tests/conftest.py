@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from onsale.seatselection import services
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 
 # A small venue: 5 rows x 10 seats in A, 3 rows x 10 in B, 100 standing places.
@@ -49,7 +49,7 @@ def event(organizer: Any) -> Event:
 
 @pytest.fixture
 def seated_event(event: Event) -> Event:
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
     return event
 
 

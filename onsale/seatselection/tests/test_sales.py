@@ -1,5 +1,5 @@
-"""Checkout's side of holds: fencing, recording sales in MySQL, and Redis
-losing the seat state mid-sale."""
+"""Recording and releasing sales: fencing, MySQL refusing a second sale, and
+general-admission counts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pytest
 from django.db import transaction
 
 from onsale.platform.redis import redis_client
-from onsale.seatselection import exceptions, selectors, services
+from onsale.seatselection import exceptions, selectors
+from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import held_indexes, hold, run_parallel
+from onsale.seatselection.tests.helpers import held_indexes, hold
 from onsale.usermgmt.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _sell(event_id: int, held, user_id: int) -> None:
     with transaction.atomic():
-        services.sale_record(
+        seat_sales.sale_record(
             event_id=event_id,
             hold_id=held.hold_id,
             user_id=user_id,
@@ -53,27 +54,6 @@ def test_a_sale_is_recorded_and_marked_sold(seated_event, fan):
     assert held_indexes(seated_event.pk) == set()  # the hold is retired
     with pytest.raises(exceptions.SeatsUnavailable):
         hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[1:2])
-
-
-def test_hold_confirm_returns_the_priced_hold_and_can_extend_it(seated_event, fan):
-    ids = seat_ids(seated_event)
-    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=[ids[0], ids[-1]])
-
-    confirmed = services.hold_confirm(
-        event_id=seated_event.pk,
-        hold_id=held.hold_id,
-        user_id=fan.pk,
-        extend_seconds=3600,
-    )
-
-    assert confirmed.seat_ids == (ids[0], ids[-1])
-    assert [str(line.unit_price) for line in confirmed.lines] == ["50.00", "30.50"]
-    assert str(confirmed.total) == "80.50"
-    assert confirmed.expires_at.timestamp() >= time.time() + 3590
-    with pytest.raises(exceptions.HoldExpired):
-        services.hold_confirm(
-            event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk + 1
-        )
 
 
 def test_an_expired_hold_cannot_be_sold_even_if_its_seats_were_held_again(
@@ -115,53 +95,6 @@ def test_mysql_refuses_a_second_sale_of_a_seat(seated_event, fan):
     assert SeatSale.objects.count() == 1  # nothing of the second sale was written
 
 
-def test_redis_losing_the_seat_state_mid_sale_keeps_sold_seats_sold(seated_event, fan):
-    ids = seat_ids(seated_event)
-    sold = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:3])
-    _sell(seated_event.pk, sold, fan.pk)
-    other = hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[10:12])
-
-    # Redis loses every key of the event's seat state.
-    redis_client().delete(*seat_state_keys(seated_event.pk))
-    # 60 fans then race for the sold seats and the rest of row A.
-    results = run_parallel(
-        60,
-        lambda n: hold(
-            seated_event.pk, 10_000 + n, f"after-{n}", seat_ids=[ids[n % 10]]
-        ),
-    )
-
-    winners = [r for r in results if isinstance(r, selectors.Hold)]
-    assert sorted(w.seat_indexes[0] for w in winners) == [3, 4, 5, 6, 7, 8, 9]
-    assert _sold_bits(seated_event.pk) == {0, 1, 2}
-    snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
-    assert all(snapshot.is_unavailable(i) for i in (0, 1, 2))
-    # Hold ids keep increasing across the loss (fencing tokens stay valid).
-    assert min(w.hold_id for w in winners) > other.hold_id
-
-
-def test_a_sale_whose_redis_mark_was_lost_is_healed(seated_event, fan):
-    ids = seat_ids(seated_event)
-    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
-    # The sale commits but its after-commit Redis update never happens.
-    SeatSale.objects.create(
-        event=seated_event, seat_id=ids[0], user=fan, hold_id=held.hold_id
-    )
-    services.hold_release(
-        event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
-    )
-    assert (
-        selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
-        is False
-    )
-
-    services.seat_state_reconcile(event_id=seated_event.pk)
-
-    assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
-    with pytest.raises(exceptions.SeatsUnavailable):
-        hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[:1])
-
-
 def test_general_admission_sales_are_counted_and_survive_a_loss(seated_event, fan):
     held = hold(seated_event.pk, fan.pk, "s1", category="GA", quantity=4)
 
@@ -171,3 +104,21 @@ def test_general_admission_sales_are_counted_and_survive_a_loss(seated_event, fa
     assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 4
     snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
     assert snapshot.general_admission == {"GA": 96}
+
+
+def test_sale_release_deletes_the_orders_sales_and_gives_back_places(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+    _sell(seated_event.pk, held, fan.pk)
+    PriceCategory.objects.filter(event=seated_event, code="GA").update(ga_sold=3)
+
+    with transaction.atomic():
+        released = seat_sales.sale_release(
+            event_id=seated_event.pk,
+            order_reference="o-1",
+            general_admission=[("GA", 2)],
+        )
+
+    assert released == sorted(ids[:2])
+    assert SeatSale.objects.filter(event=seated_event).count() == 0
+    assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 1

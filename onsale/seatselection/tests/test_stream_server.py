@@ -27,12 +27,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
-from onsale.seatselection import selectors, services
+from onsale.seatselection import selectors
 from onsale.seatselection.keys import seat_changes_channel
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.streams import STREAM_DATABASE_THREADS
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import hold
 
 REPO = Path(__file__).resolve().parents[3]
@@ -270,7 +271,7 @@ def _database_connections() -> int:
 
 def _seated_event() -> Any:
     event = EventFactory()
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
     selectors.availability_snapshot(event_id=event.pk)  # Redis state built
     return event
 

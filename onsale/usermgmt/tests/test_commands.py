@@ -70,7 +70,8 @@ def test_demo_load_is_idempotent() -> None:
 
     from django.utils import timezone
 
-    from onsale.seatselection.models import Event, PriceCategory, Seat
+    from onsale.events.models import Event
+    from onsale.seatselection.models import PriceCategory, Seat
 
     event = Event.objects.get(name="Demo Arena Night")
     assert event.status == Event.Status.PUBLISHED

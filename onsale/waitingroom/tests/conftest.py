@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.waitingroom import selectors
-from onsale.waitingroom.clock import clock_inject
-from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.services import (
+from onsale.waitingroom.admission import (
     waitingroom_config_ensure,
     waitingroom_live_config_push,
 )
+from onsale.waitingroom.clock import clock_inject
+from onsale.waitingroom.models import WaitingRoomConfig
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,13 @@ import math
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
+from onsale.events.exceptions import EventNotFound
 from onsale.platform.redis import redis_client
-from onsale.waitingroom import exceptions, services
+from onsale.waitingroom import admission, exceptions, services
 from onsale.waitingroom.clock import clock_advance, clock_inject
 from onsale.waitingroom.keys import waitingroom_key
 from onsale.waitingroom.models import WaitingRoomConfig
@@ -23,7 +25,7 @@ def _fill(event_id: int, fans: int, first_user: int = 1) -> None:
 
 
 def _serving(event_id: int) -> int:
-    return services.admission_evaluate(event_id=event_id).serving
+    return admission.admission_evaluate(event_id=event_id).serving
 
 
 @pytest.mark.django_db
@@ -285,3 +287,51 @@ def test_closed_idle_rooms_leave_the_beat(make_room):
     assert room.event_id not in scripts.rooms_list()
     reconfigure(room, state=WaitingRoomConfig.State.OPEN)
     assert room.event_id in scripts.rooms_list()
+
+
+@pytest.mark.django_db
+def test_waitingroom_config_ensure_creates_the_defaults_once(settings):
+    from onsale.events.tests.factories import EventFactory
+
+    event = EventFactory()
+
+    config = admission.waitingroom_config_ensure(event_id=event.pk)
+    again = admission.waitingroom_config_ensure(event_id=event.pk)
+
+    assert again.pk == config.pk
+    assert config.onsale_at == event.onsale_at
+    assert config.rate_per_minute == settings.WAITINGROOM_DEFAULT_RATE_PER_MINUTE
+    assert WaitingRoomConfig.objects.filter(event=event).count() == 1
+
+
+@pytest.mark.django_db
+def test_waitingroom_config_ensure_refuses_an_unknown_event():
+    with pytest.raises(EventNotFound):
+        admission.waitingroom_config_ensure(event_id=999_999)
+
+
+def test_ms_to_datetime_reads_epoch_milliseconds():
+    assert admission.ms_to_datetime(1_500) == datetime(
+        1970, 1, 1, 0, 0, 1, 500_000, UTC
+    )
+
+
+@pytest.mark.django_db
+def test_waitingroom_live_config_push_keeps_a_newer_version(make_room):
+    room = make_room()
+    stale = WaitingRoomConfig.objects.select_related("event").get(pk=room.pk)
+    stale.version -= 1
+
+    assert not admission.waitingroom_live_config_push(config=stale)
+    assert admission.waitingroom_live_config_push(config=stale, force=True)
+
+
+@pytest.mark.django_db
+def test_prequeue_draw_draws_once(make_room, t0):
+    room = make_room(now_ms=t0, onsale_in=-1)
+
+    first = admission.prequeue_draw(event_id=room.event_id)
+    second = admission.prequeue_draw(event_id=room.event_id)
+
+    assert first.seed
+    assert second.seed == first.seed

@@ -7,11 +7,11 @@ import jwt
 import pytest
 from rest_framework.test import APIClient
 
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
-from onsale.waitingroom import services
+from onsale.waitingroom import admission, services
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.clock import clock_advance
 from onsale.waitingroom.keys import waitingroom_key
@@ -295,7 +295,7 @@ def test_live_copy_is_reseeded_and_reconciled(make_room, api_client):
     stale = WaitingRoomConfig.objects.select_related("event").get(pk=room.pk)
     stale.version = 1
     stale.rate_per_minute = 1
-    assert not services.waitingroom_live_config_push(config=stale)
+    assert not admission.waitingroom_live_config_push(config=stale)
 
 
 @pytest.mark.django_db

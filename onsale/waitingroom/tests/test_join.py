@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from onsale.events import exceptions as event_exceptions
 from onsale.platform.redis import redis_client
-from onsale.waitingroom import exceptions, scripts, services
+from onsale.waitingroom import admission, exceptions, scripts, services
 from onsale.waitingroom.clock import clock_inject
 from onsale.waitingroom.draw import (
     DRAW_METHOD,
@@ -101,7 +102,7 @@ def test_numbers_follow_join_order_with_no_inversions(make_room):
 
 @pytest.mark.django_db
 def test_join_unknown_event_is_not_found_and_closed_is_refused(make_room):
-    with pytest.raises(exceptions.EventNotFound):
+    with pytest.raises(event_exceptions.EventNotFound):
         _join(987_654, 1)
     room = make_room(state=WaitingRoomConfig.State.CLOSED)
     with pytest.raises(exceptions.QueueClosed):
@@ -193,7 +194,7 @@ def test_prequeue_is_drawn_exactly_once_under_racing_callers(make_room, t0):
 
     def draw(_: int) -> scripts.DrawResult:
         barrier.wait()
-        return services.prequeue_draw(event_id=room.event_id)
+        return admission.prequeue_draw(event_id=room.event_id)
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = list(pool.map(draw, range(32)))
@@ -270,7 +271,7 @@ def test_draw_method_is_uniform_over_many_seeds():
 
 @pytest.mark.django_db(transaction=True)
 def test_first_use_by_many_threads_creates_one_configuration(make_room):
-    from onsale.seatselection.tests.factories import EventFactory
+    from onsale.events.tests.factories import EventFactory
 
     event = EventFactory()
     barrier = threading.Barrier(12)

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.test import Client
 
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import UserFactory
 from onsale.waitingroom.models import WaitingRoomConfig
 

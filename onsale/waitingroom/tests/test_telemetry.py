@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from onsale.platform.observability import metrics, telemetry
-from onsale.waitingroom import services
+from onsale.waitingroom import admission, services
 from onsale.waitingroom.clock import clock_advance
 from onsale.waitingroom.selectors import queue_states_list
 
@@ -51,7 +51,7 @@ def test_prequeue_fans_wait_from_the_draw(make_room, t0, recorded):
     assert recorded[0][1]["pre_queue"] is True
     assert recorded[0][1]["queue_number"] is None
     clock_advance(seconds=60)
-    services.admission_evaluate(event_id=room.event_id)  # the draw, admission
+    admission.admission_evaluate(event_id=room.event_id)  # the draw, admission
     clock_advance(seconds=10)
     services.queue_me(event_id=room.event_id, user_id=7)
     assert recorded[-1][0] == "Admission"
@@ -70,7 +70,7 @@ def test_rooms_feed_the_platform_queue_gauges(make_room):
     room = make_room(rate_per_minute=120, burst=2, max_active=40)
     for user in range(1, 6):
         _join(room.event_id, user)
-    services.admission_evaluate(event_id=room.event_id)  # admits 1 and 2
+    admission.admission_evaluate(event_id=room.event_id)  # admits 1 and 2
     services.admission_session_start(event_id=room.event_id, user_id=1)
     states = {state.event_id: state for state in queue_states_list()}
     state = states[room.event_id]

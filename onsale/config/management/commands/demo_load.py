@@ -74,8 +74,9 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.utils import timezone
 
-        from onsale.seatselection import services as seat_services
-        from onsale.seatselection.models import Event
+        from onsale.events import services as event_services
+        from onsale.events.models import Event
+        from onsale.seatselection.seatmaps.write import seatmap_replace
 
         if Event.objects.filter(name=DEMO_EVENT).exists():
             return
@@ -85,15 +86,15 @@ class Command(BaseCommand):
         # A map can only be loaded before the on-sale starts: load it into a
         # draft, then publish (one transaction: all or nothing).
         with transaction.atomic():
-            event = seat_services.event_create(
+            event = event_services.event_create(
                 organization=organization,
                 name=DEMO_EVENT,
                 venue_name="Demo Arena",
                 onsale_at=onsale_at,
                 starts_at=onsale_at + timedelta(days=30),
             )
-            seat_services.seatmap_replace(event=event, data=DEMO_SEATMAP)
-            seat_services.event_update(event=event, status=Event.Status.PUBLISHED)
+            seatmap_replace(event=event, data=DEMO_SEATMAP)
+            event_services.event_update(event=event, status=Event.Status.PUBLISHED)
         self.stdout.write(
             f"created demo event {event.pk} with {DEMO_SEATMAP_SEATS} seats"
         )

@@ -7,9 +7,9 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
+from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import selectors
 from onsale.seatselection.tests.conftest import SMALL_MAP, admitted_client, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import active_holds, held_indexes
 from onsale.waitingroom.access import AccessClaims, access_token_issue
 from onsale.waitingroom.services import admission_session_end
@@ -160,9 +160,9 @@ def test_another_fans_token_is_refused(seated_event, fan, make_fan):
 
 
 def services_map(event) -> None:
-    from onsale.seatselection import services
+    from onsale.seatselection.seatmaps.write import seatmap_replace
 
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
 
 
 @pytest.mark.parametrize(

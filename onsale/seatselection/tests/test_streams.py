@@ -1,8 +1,9 @@
-"""Availability: the one-second snapshot, the live stream, and the web page."""
+"""The live availability stream: changes with versions, no database connection
+held, and the resync after a rebuild."""
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import json
 
 import pytest
@@ -10,10 +11,9 @@ from django.db import connection
 from django.test import Client
 
 from onsale.platform.redis import redis_client
-from onsale.seatselection import selectors
+from onsale.seatselection import selectors, streams
 from onsale.seatselection.keys import seat_state_keys
 from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import hold
 
 
@@ -30,35 +30,6 @@ def _frames(response, count: int) -> list[tuple[str, dict]]:
         if len(frames) >= count:
             break
     return frames
-
-
-@pytest.mark.django_db
-def test_snapshot_is_a_cacheable_bitmap(api_client, seated_event):
-    ids = seat_ids(seated_event)
-    hold(seated_event.pk, 1, "s1", seat_ids=[ids[0], ids[9], ids[79]])
-    hold(seated_event.pk, 2, "s2", category="GA", quantity=5)
-
-    response = api_client.get(f"/api/v1/events/{seated_event.pk}/seats/availability")
-
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "public, max-age=1"
-    body = response.json()
-    bitmap = base64.b64decode(body["unavailable"])
-    assert len(bitmap) == 10  # 80 seats
-    taken = {i for i in range(80) if bitmap[i >> 3] & (0x80 >> (i & 7))}
-    assert taken == {0, 9, 79}
-    assert body["general_admission"] == {"GA": 95}
-    assert (body["seat_count"], body["layout_version"]) == (80, 1)
-    assert body["version"] >= 2
-
-
-@pytest.mark.django_db
-def test_snapshot_of_an_unpublished_event_is_404(api_client):
-    draft = EventFactory(status="draft")
-
-    response = api_client.get(f"/api/v1/events/{draft.pk}/seats/availability")
-
-    assert response.status_code == 404
 
 
 @pytest.mark.django_db
@@ -142,30 +113,36 @@ def test_stream_tells_clients_to_resync_after_a_rebuild(seated_event, settings):
 
 
 @pytest.mark.django_db
-def test_the_seat_page_renders_for_a_signed_in_fan(client, fan, seated_event):
-    client.force_login(fan)
+def test_availability_change_stream_says_hello_then_bye(seated_event):
+    version, generation = selectors.availability_stream_position(
+        event_id=seated_event.pk
+    )
 
-    response = client.get(f"/events/{seated_event.pk}/seats")
+    items = list(
+        streams.availability_change_stream(
+            event_id=seated_event.pk, max_seconds=0, heartbeat_seconds=60
+        )
+    )
 
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "<svg" in html
-    assert f"/api/v1/events/{seated_event.pk}/seats/stream" in html
-    assert "seatselection/seats.js" in html
-    assert "csrftoken" in response.cookies
-    # Once a hold is made the page links on to checkout (seats.js sets the href).
-    assert 'id="seats-checkout"' in html
+    assert [item.kind for item in items] == ["hello", "bye"]
+    assert items[0].data == {
+        "version": version,
+        "generation": generation,
+        "event_id": seated_event.pk,
+    }
 
 
 @pytest.mark.django_db
-def test_the_seat_page_needs_a_login_and_a_published_event(client, fan):
-    draft = EventFactory(status="draft")
-    published = EventFactory()
+def test_availability_change_stream_async_says_hello_then_bye(seated_event):
+    async def collect() -> list[streams.StreamItem]:
+        return [
+            item
+            async for item in streams.availability_change_stream_async(
+                event_id=seated_event.pk, max_seconds=0, heartbeat_seconds=60
+            )
+        ]
 
-    anonymous = client.get(f"/events/{published.pk}/seats")
-    client.force_login(fan)
-    hidden = client.get(f"/events/{draft.pk}/seats")
+    items = asyncio.run(collect())
 
-    assert anonymous.status_code == 302
-    assert "/login/" in anonymous["Location"]
-    assert hidden.status_code == 404
+    assert [item.kind for item in items] == ["hello", "bye"]
+    assert items[0].data["event_id"] == seated_event.pk

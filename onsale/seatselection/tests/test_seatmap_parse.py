@@ -1,24 +1,24 @@
-"""Seat maps: loading (full and generator forms), validation, blocking, and the
-cacheable map document."""
+"""Seat maps as organizers send them: the full and generator forms, and every
+way a map can be refused."""
 
 from __future__ import annotations
 
 import copy
 import json
 import time
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
-from onsale.seatselection import selectors, services
+from onsale.seatselection import selectors
+from onsale.seatselection.exceptions import SeatMapInvalid
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
-from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
+from onsale.seatselection.seatmaps.parse import seatmap_parse
+from onsale.seatselection.tests.conftest import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
+
 
 FULL_MAP: dict[str, Any] = {
     "categories": [
@@ -291,128 +291,6 @@ def test_map_over_the_seat_limit_is_refused(organizer_client, event, settings):
     assert _counts(event) == (0, 0, 0)
 
 
-def test_a_failed_write_leaves_the_old_map(seated_event, monkeypatch):
-    before = set(seat_ids(seated_event))
-
-    def explode(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(SeatMap.objects, "select_for_update", explode)
-    with pytest.raises(RuntimeError):
-        services.seatmap_replace(event=seated_event, data=FULL_MAP)
-
-    assert set(seat_ids(seated_event)) == before
-
-
-def test_only_the_events_organizers_may_load_a_map(organizer_client, fan_client):
-    other = EventFactory()
-
-    assert organizer_client.put(_url(other), FULL_MAP, format="json").status_code == 404
-    assert fan_client.put(_url(other), FULL_MAP, format="json").status_code == 403
-    assert _counts(other) == (0, 0, 0)
-
-
-def test_map_is_locked_once_the_onsale_started(organizer_client, organizer):
-    event = EventFactory(
-        organization=organizer.organization,
-        onsale_at=timezone.now() - timedelta(minutes=1),
-    )
-    # Loaded before the start (a draft may always change).
-    event.status = "draft"
-    event.save()
-    services.seatmap_replace(event=event, data=SMALL_MAP)
-    event.status = "published"
-    event.save()
-
-    response = organizer_client.put(_url(event), FULL_MAP, format="json")
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "seatmap_locked"
-    assert Seat.objects.filter(event=event).count() == 80
-
-
-def test_replacing_raises_the_version_and_renumbers(
-    organizer_client, seated_event, django_capture_on_commit_callbacks
-):
-    first = organizer_client.get(_url(seated_event))
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = organizer_client.put(_url(seated_event), FULL_MAP, format="json")
-
-    assert response.json()["layout_version"] == 2
-    second = organizer_client.get(_url(seated_event))
-    assert first["ETag"] != second["ETag"]
-    assert second.json()["seat_count"] == 5
-    assert selectors.seat_layout_get(event_id=seated_event.pk).seat_count == 5
-
-
-def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
-    response = api_client.get(f"/api/v1/events/{seated_event.pk}/seats")
-
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "public, max-age=300"
-    body = response.json()
-    assert body["seat_count"] == 80
-    assert [c["code"] for c in body["categories"]] == ["A", "B", "GA"]
-    assert body["categories"][1]["price"] == "30.50"
-    first = body["seats"][0]
-    assert first == [seat_ids(seated_event)[0], 0, "A", "1", 0, 0, 0, 0]
-    again = api_client.get(
-        f"/api/v1/events/{seated_event.pk}/seats",
-        HTTP_IF_NONE_MATCH=response["ETag"],
-    )
-    assert again.status_code == 304
-
-
-def test_unpublished_event_map_is_404_for_fans(api_client, organizer_client, organizer):
-    draft = EventFactory(organization=organizer.organization, status="draft")
-    services.seatmap_replace(event=draft, data=SMALL_MAP)
-
-    assert api_client.get(f"/api/v1/events/{draft.pk}/seats").status_code == 404
-    assert organizer_client.get(_url(draft)).status_code == 200
-
-
-def test_blocking_seats_makes_them_unavailable(
-    organizer_client, seated_event, django_capture_on_commit_callbacks
-):
-    ids = seat_ids(seated_event)
-    url = f"/api/v1/organizer/events/{seated_event.pk}/seatmap/blocked"
-    selectors.availability_snapshot(event_id=seated_event.pk)  # state built
-
-    with django_capture_on_commit_callbacks(execute=True):
-        blocked = organizer_client.post(
-            url, {"seat_ids": ids[:2], "blocked": True}, format="json"
-        )
-    snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
-
-    assert blocked.status_code == 200
-    assert [snapshot.is_unavailable(i) for i in range(3)] == [True, True, False]
-
-    with django_capture_on_commit_callbacks(execute=True):
-        organizer_client.post(
-            url, {"seat_ids": ids[:1], "blocked": False}, format="json"
-        )
-    snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
-    assert [snapshot.is_unavailable(i) for i in range(3)] == [False, True, False]
-
-
-def test_blocking_unknown_seats_changes_nothing(organizer_client, seated_event):
-    other = EventFactory()
-    services.seatmap_replace(event=other, data=SMALL_MAP)
-    foreign = seat_ids(other)[0]
-    url = f"/api/v1/organizer/events/{seated_event.pk}/seatmap/blocked"
-
-    response = organizer_client.post(
-        url,
-        {"seat_ids": [seat_ids(seated_event)[0], foreign], "blocked": True},
-        format="json",
-    )
-
-    assert response.status_code == 422
-    assert response.json()["extra"]["seat_ids"] == [foreign]
-    assert Seat.objects.filter(blocked=True).count() == 0
-
-
 def test_stadium_of_50000_seats_loads_in_one_request(organizer_client, event):
     data = {
         "categories": [
@@ -442,21 +320,6 @@ def test_stadium_of_50000_seats_loads_in_one_request(organizer_client, event):
     print(f"\n50,000-seat map loaded in {elapsed:.2f} s")
     snapshot = selectors.availability_snapshot(event_id=event.pk)
     assert len(snapshot.as_document()["unavailable"]) == 8336  # base64 of 6,250 bytes
-
-
-def test_a_block_whose_redis_update_was_lost_is_healed(seated_event):
-    ids = seat_ids(seated_event)
-    selectors.availability_snapshot(event_id=seated_event.pk)  # state built
-    # The block commits, but its after-commit push to Redis never runs.
-    services.seats_block_set(event=seated_event, seat_ids=ids[:1], blocked=True)
-    assert (
-        selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
-        is False
-    )
-
-    services.seat_state_reconcile(event_id=seated_event.pk)
-
-    assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
 
 
 def test_a_full_map_of_20000_seats_over_a_megabyte_loads_in_one_request(
@@ -496,3 +359,14 @@ def test_a_full_map_of_20000_seats_over_a_megabyte_loads_in_one_request(
     )
     assert refused.status_code == 413
     assert refused.json()["code"] == "request_too_large"
+
+
+def test_seatmap_parse_checks_a_map_without_writing_it():
+    spec = seatmap_parse(data=SMALL_MAP)
+
+    assert [category.code for category in spec.categories] == ["A", "B", "GA"]
+    assert spec.sections == ["Stalls", "Balcony"]
+    assert len(spec.seats) == 80
+    with pytest.raises(SeatMapInvalid):
+        seatmap_parse(data={"categories": "none"})
+    assert SeatMap.objects.count() == 0

@@ -2,8 +2,8 @@
 
 A spreadsheet is how most venues keep their seating plan, so organizers may
 upload one instead of writing JSON. The CSV is only a different spelling of
-the full form of `services.seatmap_parse`: it is converted here and loaded by
-`services.seatmap_replace`, so every rule (and the all-or-nothing write) is
+the full form of `seatmaps.parse.seatmap_parse`: it is converted here and loaded by
+`seatmaps.write.seatmap_replace`, so every rule (and the all-or-nothing write) is
 the same. Errors name the CSV line (`row`, 1 = the header) and `column`.
 """
 
@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from onsale.seatselection import services
+from onsale.events.models import Event
 from onsale.seatselection.exceptions import SeatMapInvalid
-from onsale.seatselection.models import Event, SeatMap
+from onsale.seatselection.models import SeatMap
+from onsale.seatselection.seatmaps.parse import seatmap_parse
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.usermgmt.models import User
 
 REQUIRED_COLUMNS = ("section", "row", "seat", "category", "price")
@@ -229,7 +231,7 @@ def seatmap_replace_from_csv(
     *, event: Event, text: str, actor: User | None = None
 ) -> SeatMap:
     """Replace the event's seat map with a CSV one (see `seatmap_csv_convert`)
-    through `services.seatmap_replace`: same rules, same single transaction,
+    through `seatmaps.write.seatmap_replace`: same rules, same single transaction,
     nothing saved on any error. Errors of the full-form rules (a duplicate
     seat, a negative price, ...) keep their code and gain the CSV `row` and
     `column` they come from."""
@@ -237,7 +239,7 @@ def seatmap_replace_from_csv(
     try:
         # Parse first (writes nothing) so that errors can be translated here,
         # then load through the one service that writes maps.
-        services.seatmap_parse(data=converted.data)
+        seatmap_parse(data=converted.data)
     except SeatMapInvalid as error:
         line, column = _locate(converted, str(error.extra.get("path", "")))
         raise SeatMapInvalid(
@@ -247,4 +249,4 @@ def seatmap_replace_from_csv(
             code=error.code,
             extra={**error.extra, "row": line, "column": column},
         ) from None
-    return services.seatmap_replace(event=event, data=converted.data, actor=actor)
+    return seatmap_replace(event=event, data=converted.data, actor=actor)

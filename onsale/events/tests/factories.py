@@ -5,7 +5,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from onsale.seatselection.models import Event
+from onsale.events.models import Event
 from onsale.usermgmt.tests.factories import OrganizationFactory
 
 

@@ -1,5 +1,5 @@
 """Holds: all or nothing under heavy parallelism, per-fan limits, expiry,
-best available, general admission, release and replacement."""
+best available, general admission, release, replacement and confirmation."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import time
 
 import pytest
 
+from onsale.events.tests.factories import EventFactory
+from onsale.platform.redis import redis_client
 from onsale.seatselection import exceptions, selectors, services
+from onsale.seatselection import layout as seat_layout
+from onsale.seatselection.keys import seat_key
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import (
     FAR_FUTURE,
     active_holds,
@@ -205,7 +209,7 @@ def test_best_available_gives_adjacent_seats_in_the_best_row(seated_event):
     best = hold(seated_event.pk, 2, "s2", category="A", quantity=3)
 
     seats = [
-        selectors.seat_layout_get(event_id=seated_event.pk).seat(i)
+        seat_layout.seat_layout_get(event_id=seated_event.pk).seat(i)
         for i in best.seat_indexes
     ]
     assert best.adjacent is True
@@ -217,7 +221,7 @@ def test_best_available_gives_adjacent_seats_in_the_best_row(seated_event):
 
 @pytest.mark.django_db
 def test_best_available_falls_back_to_separate_seats(event):
-    services.seatmap_replace(
+    seatmap_replace(
         event=event,
         data={
             "categories": [{"code": "A", "price": "10"}],
@@ -317,7 +321,7 @@ def test_only_the_owner_releases_a_hold(seated_event):
 def test_bad_seat_lists_hold_nothing(seated_event, seats, code):
     ids = seat_ids(seated_event)
     other = EventFactory()
-    services.seatmap_replace(event=other, data=SMALL_MAP)
+    seatmap_replace(event=other, data=SMALL_MAP)
     request = {
         "dup": [ids[0], ids[1], ids[0]],
         "unknown": [ids[0], seat_ids(other)[0]],
@@ -370,8 +374,6 @@ def test_every_hold_outcome_is_counted_as_a_business_event(seated_event):
 def test_control_check_then_set_across_two_round_trips_double_books():
     """The race the hold script closes, shown without it: read a seat's bit,
     then set it, in two round trips. Many threads get the same seat."""
-    from onsale.platform.redis import redis_client
-    from onsale.seatselection.keys import seat_key
 
     client = redis_client()
     key = seat_key(0, "control")
@@ -395,7 +397,7 @@ def test_holds_follow_a_replaced_map_at_once(seated_event):
     stale = hold(seated_event.pk, 1, "s1", seat_ids=old_ids[:1])
     # Replaced without its after-commit step (as if that process died):
     # Redis still has the old layout and this process a fresh copy of it.
-    services.seatmap_replace(
+    seatmap_replace(
         event=seated_event,
         data={
             "categories": [{"code": "N", "price": "5"}],
@@ -417,3 +419,44 @@ def test_holds_follow_a_replaced_map_at_once(seated_event):
     with pytest.raises(exceptions.HoldRequestInvalid) as unknown:
         hold(seated_event.pk, 3, "s3", seat_ids=old_ids[:1])
     assert unknown.value.code == "hold_unknown_seats"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hold_confirm_returns_the_priced_hold_and_can_extend_it(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=[ids[0], ids[-1]])
+
+    confirmed = services.hold_confirm(
+        event_id=seated_event.pk,
+        hold_id=held.hold_id,
+        user_id=fan.pk,
+        extend_seconds=3600,
+    )
+
+    assert confirmed.seat_ids == (ids[0], ids[-1])
+    assert [str(line.unit_price) for line in confirmed.lines] == ["50.00", "30.50"]
+    assert str(confirmed.total) == "80.50"
+    assert confirmed.expires_at.timestamp() >= time.time() + 3590
+    with pytest.raises(exceptions.HoldExpired):
+        services.hold_confirm(
+            event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk + 1
+        )
+
+
+@pytest.mark.django_db
+def test_best_available_candidates_offers_adjacent_runs_best_row_first(seated_event):
+    layout = seat_layout.seat_layout_get(event_id=seated_event.pk, fresh=True)
+
+    candidates = services.best_available_candidates(
+        layout=layout, category="A", quantity=2, is_free=lambda index: True, limit=3
+    )
+
+    assert len(candidates) == 3
+    assert all(candidate.adjacent for candidate in candidates)
+    assert all(len(candidate.indexes) == 2 for candidate in candidates)
+    assert (
+        services.best_available_candidates(
+            layout=layout, category="A", quantity=2, is_free=lambda index: False
+        )
+        == []
+    )

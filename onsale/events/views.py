@@ -1,11 +1,11 @@
-"""Pages that belong to no single service."""
+"""Pages of the event catalog."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from onsale.seatselection.selectors import event_list_published
+from onsale.events.selectors import event_list_published
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from onsale.seatselection import services
-from onsale.seatselection.models import Event
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
+from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,7 +188,7 @@ def test_status_moves_only_forward(organizer_client, organizer):
 
 
 def test_currency_is_fixed_once_prices_exist(organizer_client, event):
-    services.seatmap_replace(event=event, data=SMALL_MAP)
+    seatmap_replace(event=event, data=SMALL_MAP)
 
     response = organizer_client.patch(
         f"/api/v1/organizer/events/{event.pk}", {"currency": "USD"}, format="json"

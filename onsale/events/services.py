@@ -1,0 +1,184 @@
+"""Writes and rules of the event catalog: creating and changing events."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import models, transaction
+from django.utils import timezone
+
+from onsale.events.exceptions import (
+    EventCurrencyLocked,
+    EventInvalid,
+    EventScheduleInvalid,
+    EventStatusChangeInvalid,
+)
+from onsale.events.models import Event
+from onsale.platform.audit import audit_changed, audit_record
+from onsale.usermgmt.models import Organization, User
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+# Which status an event may move to from each status.
+_STATUS_MOVES: dict[str, set[str]] = {
+    Event.Status.DRAFT: {Event.Status.PUBLISHED, Event.Status.CANCELLED},
+    Event.Status.PUBLISHED: {Event.Status.CANCELLED},
+    Event.Status.CANCELLED: set(),
+}
+
+
+def _event_check(*, starts_at: datetime, onsale_at: datetime, currency: str) -> None:
+    if onsale_at > starts_at:
+        raise EventScheduleInvalid(
+            extra={"field": "onsale_at", "onsale_at": onsale_at.isoformat()}
+        )
+    if not _CURRENCY.match(currency):
+        raise EventInvalid(
+            "The currency must be an ISO 4217 code of three capital letters.",
+            code="event_currency_invalid",
+            extra={"field": "currency"},
+        )
+
+
+def event_create(
+    *,
+    organization: Organization,
+    name: str,
+    venue_name: str,
+    starts_at: datetime,
+    onsale_at: datetime,
+    currency: str = "EUR",
+    status: str = Event.Status.DRAFT,
+    actor: User | None = None,
+) -> Event:
+    """Create an event of `organization`.
+
+    The on-sale must start no later than the event (`EventScheduleInvalid`);
+    the currency is an ISO 4217 code (three capital letters). A new event is a
+    draft or published, never born cancelled. Names are trimmed and must not be
+    empty. The creation is audited (`actor`: who; None for the system).
+    """
+    name, venue_name = name.strip(), venue_name.strip()
+    if not name or not venue_name:
+        raise EventInvalid(
+            "The event needs a name and a venue name.",
+            extra={"field": "name" if not name else "venue_name"},
+        )
+    _event_check(starts_at=starts_at, onsale_at=onsale_at, currency=currency)
+    if status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
+        raise EventStatusChangeInvalid(extra={"status": status})
+    with transaction.atomic():
+        event = Event.objects.create(
+            organization=organization,
+            name=name,
+            venue_name=venue_name,
+            starts_at=starts_at,
+            onsale_at=onsale_at,
+            currency=currency,
+            status=status,
+        )
+        audit_record(
+            actor=actor,
+            organization=organization,
+            event_id=event.pk,
+            action="event.create",
+            before={},
+            after=_event_audit_fields(event),
+        )
+    return event
+
+
+def _event_audit_fields(event: Event) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "venue_name": event.venue_name,
+        "starts_at": event.starts_at,
+        "onsale_at": event.onsale_at,
+        "currency": event.currency,
+        "status": event.status,
+    }
+
+
+def event_update(
+    *,
+    event: Event,
+    name: str | None = None,
+    venue_name: str | None = None,
+    starts_at: datetime | None = None,
+    onsale_at: datetime | None = None,
+    currency: str | None = None,
+    status: str | None = None,
+    actor: User | None = None,
+) -> Event:
+    """Change some fields of an event (None = leave as is).
+
+    The rules of `event_create` apply to the result. Status moves only forward:
+    draft -> published -> cancelled (or draft -> cancelled). The currency is
+    fixed once the event has a seat map, whose prices are in it. The row is
+    locked while it changes, so two edits cannot interleave. The change is
+    audited (`event.publish`, `event.cancel` or `event.update`, changed fields
+    only) in the same transaction.
+    """
+    with transaction.atomic():
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        old_fields = _event_audit_fields(locked)
+        new_name = locked.name if name is None else name.strip()
+        new_venue = locked.venue_name if venue_name is None else venue_name.strip()
+        if not new_name or not new_venue:
+            raise EventInvalid(
+                "The event needs a name and a venue name.",
+                extra={"field": "name" if not new_name else "venue_name"},
+            )
+        new_starts = locked.starts_at if starts_at is None else starts_at
+        new_onsale = locked.onsale_at if onsale_at is None else onsale_at
+        new_currency = locked.currency if currency is None else currency
+        _event_check(starts_at=new_starts, onsale_at=new_onsale, currency=new_currency)
+        if (
+            new_currency != locked.currency
+            and _seatmap_model()._default_manager.filter(event=locked).exists()
+        ):
+            raise EventCurrencyLocked(extra={"field": "currency"})
+        if status is not None and status != locked.status:
+            if status not in _STATUS_MOVES.get(locked.status, set()):
+                raise EventStatusChangeInvalid(
+                    extra={"from": locked.status, "to": status}
+                )
+            locked.status = status
+        locked.name, locked.venue_name = new_name, new_venue
+        locked.starts_at, locked.onsale_at = new_starts, new_onsale
+        locked.currency = new_currency
+        locked.save()
+        before, after = audit_changed(old_fields, _event_audit_fields(locked))
+        audit_record(
+            actor=actor,
+            organization=locked.organization_id,
+            event_id=locked.pk,
+            action={
+                Event.Status.PUBLISHED: "event.publish",
+                Event.Status.CANCELLED: "event.cancel",
+            }.get(after.get("status", ""), "event.update"),
+            before=before,
+            after=after,
+        )
+    return locked
+
+
+def _seatmap_model() -> type[models.Model]:
+    # Seat maps live in seatselection, which sits above events: looked up by
+    # name so this module does not import the app that imports it.
+    return apps.get_model("seatselection", "SeatMap")
+
+
+def events_on_sale_ids() -> list[int]:
+    """Published events whose on-sale has started and that have not begun."""
+    now = timezone.now()
+    return list(
+        Event.objects.filter(
+            status=Event.Status.PUBLISHED,
+            onsale_at__lte=now,
+            starts_at__gt=now,
+            seatmap__isnull=False,
+        ).values_list("pk", flat=True)
+    )

@@ -1,0 +1,118 @@
+"""Sales for checkout: recording the seats of a paid hold as sold in MySQL,
+and releasing them again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from onsale.seatselection.exceptions import (
+    GeneralAdmissionSoldOut,
+    SeatAlreadySold,
+)
+from onsale.seatselection.models import PriceCategory, SeatSale
+from onsale.seatselection.seat_state import seats_mark_sold
+from onsale.seatselection.selectors import Hold
+from onsale.seatselection.services import hold_confirm
+
+
+def sale_record(
+    *, event_id: int, hold_id: int, user_id: int, order_reference: str = ""
+) -> Hold:
+    """Record in MySQL that the hold's seats and places are sold; call it inside
+    the checkout's `transaction.atomic()`.
+
+    Verifies the hold first (`hold_confirm`: `HoldExpired`). Seats are written
+    as `SeatSale` rows, UNIQUE per (event, seat): if one was sold already (a
+    hold lost in Redis and re-granted), `SeatAlreadySold` and nothing is
+    written. GA places are counted with a conditional UPDATE that cannot pass
+    the capacity (`GeneralAdmissionSoldOut`). After the surrounding
+    transaction commits, the seats are marked sold in Redis and the hold is
+    retired (`seats_mark_sold`); if that fails, the periodic reconcile (or a
+    rebuild) marks them from MySQL.
+    """
+    hold = hold_confirm(event_id=event_id, hold_id=hold_id, user_id=user_id)
+    totals: list[tuple[str, int]] = []
+    try:
+        with transaction.atomic():
+            SeatSale.objects.bulk_create(
+                [
+                    SeatSale(
+                        event_id=event_id,
+                        seat_id=seat_id,
+                        user_id=user_id,
+                        hold_id=hold_id,
+                        order_reference=order_reference,
+                    )
+                    for seat_id in hold.seat_ids
+                ]
+            )
+            for code, quantity in sorted(hold.general_admission.items()):
+                updated = PriceCategory.objects.filter(
+                    event_id=event_id,
+                    code=code,
+                    general_admission=True,
+                    ga_sold__lte=F("capacity") - quantity,
+                ).update(ga_sold=F("ga_sold") + quantity)
+                if updated != 1:
+                    raise GeneralAdmissionSoldOut(extra={"category": code})
+                totals.append(
+                    (
+                        code,
+                        PriceCategory.objects.values_list("ga_sold", flat=True).get(
+                            event_id=event_id, code=code
+                        ),
+                    )
+                )
+    except IntegrityError:
+        # Only the UNIQUE (event, seat) makes this a double sale; anything
+        # else (a missing user, say) is a bug and must surface as one.
+        taken = list(
+            SeatSale.objects.filter(
+                event_id=event_id, seat_id__in=hold.seat_ids
+            ).values_list("seat_id", flat=True)
+        )
+        if not taken:
+            raise
+        raise SeatAlreadySold(extra={"hold_id": hold_id, "seat_ids": taken}) from None
+    transaction.on_commit(
+        lambda: seats_mark_sold(
+            event_id=event_id,
+            hold_id=hold_id,
+            seat_ids=hold.seat_ids,
+            general_admission_totals=totals,
+        ),
+        robust=True,
+    )
+    return hold
+
+
+def sale_release(
+    *,
+    event_id: int,
+    order_reference: str,
+    general_admission: Sequence[tuple[str, int]] = (),
+) -> list[int]:
+    """Undo `sale_record` for one order (it failed, expired, was cancelled or
+    refunded); call it inside the caller's `transaction.atomic()`, once per
+    order (the caller's order state change guarantees that).
+
+    Deletes the order's `SeatSale` rows (found by `order_reference`) and gives
+    back its general-admission places (`general_admission`: (code, quantity)
+    pairs) with a conditional UPDATE that never goes below zero. Returns the
+    released seat ids. After the commit, call `seats_unsold` so Redis offers
+    them again.
+    """
+    sales = SeatSale.objects.filter(event_id=event_id, order_reference=order_reference)
+    seat_ids = sorted(sales.values_list("seat_id", flat=True))
+    sales.delete()
+    for code, quantity in general_admission:
+        PriceCategory.objects.filter(
+            event_id=event_id,
+            code=code,
+            general_admission=True,
+            ga_sold__gte=quantity,
+        ).update(ga_sold=F("ga_sold") - quantity)
+    return seat_ids

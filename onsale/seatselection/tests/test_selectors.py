@@ -1,0 +1,142 @@
+"""Reads: the cacheable seat map document and the availability snapshot."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+
+import pytest
+
+from onsale.events.tests.factories import EventFactory
+from onsale.seatselection import scripts, selectors
+from onsale.seatselection.exceptions import HoldNotFound
+from onsale.seatselection.seatmaps.write import seatmap_replace
+from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
+from onsale.seatselection.tests.helpers import hold
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(event):
+    return f"/api/v1/organizer/events/{event.pk}/seatmap"
+
+
+def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
+    response = api_client.get(f"/api/v1/events/{seated_event.pk}/seats")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=300"
+    body = response.json()
+    assert body["seat_count"] == 80
+    assert [c["code"] for c in body["categories"]] == ["A", "B", "GA"]
+    assert body["categories"][1]["price"] == "30.50"
+    first = body["seats"][0]
+    assert first == [seat_ids(seated_event)[0], 0, "A", "1", 0, 0, 0, 0]
+    again = api_client.get(
+        f"/api/v1/events/{seated_event.pk}/seats",
+        HTTP_IF_NONE_MATCH=response["ETag"],
+    )
+    assert again.status_code == 304
+
+
+def test_unpublished_event_map_is_404_for_fans(api_client, organizer_client, organizer):
+    draft = EventFactory(organization=organizer.organization, status="draft")
+    seatmap_replace(event=draft, data=SMALL_MAP)
+
+    assert api_client.get(f"/api/v1/events/{draft.pk}/seats").status_code == 404
+    assert organizer_client.get(_url(draft)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_snapshot_is_a_cacheable_bitmap(api_client, seated_event):
+    ids = seat_ids(seated_event)
+    hold(seated_event.pk, 1, "s1", seat_ids=[ids[0], ids[9], ids[79]])
+    hold(seated_event.pk, 2, "s2", category="GA", quantity=5)
+
+    response = api_client.get(f"/api/v1/events/{seated_event.pk}/seats/availability")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=1"
+    body = response.json()
+    bitmap = base64.b64decode(body["unavailable"])
+    assert len(bitmap) == 10  # 80 seats
+    taken = {i for i in range(80) if bitmap[i >> 3] & (0x80 >> (i & 7))}
+    assert taken == {0, 9, 79}
+    assert body["general_admission"] == {"GA": 95}
+    assert (body["seat_count"], body["layout_version"]) == (80, 1)
+    assert body["version"] >= 2
+
+
+@pytest.mark.django_db
+def test_snapshot_of_an_unpublished_event_is_404(api_client):
+    draft = EventFactory(status="draft")
+
+    response = api_client.get(f"/api/v1/events/{draft.pk}/seats/availability")
+
+    assert response.status_code == 404
+
+
+def test_seatmap_document_get_lists_the_seats_in_index_order(seated_event):
+    document = selectors.seatmap_document_get(event_id=seated_event.pk)
+
+    body = json.loads(document.body)
+    assert [seat[0] for seat in body["seats"]] == seat_ids(seated_event)
+
+
+def test_hold_get_and_hold_find_return_only_the_owners_hold(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+
+    found = selectors.hold_get(
+        event_id=seated_event.pk, user_id=fan.pk, hold_id=held.hold_id
+    )
+    assert found.seat_ids == tuple(ids[:2])
+    assert selectors.hold_find(
+        event_id=seated_event.pk, user_id=fan.pk, session_id="s1"
+    )
+    assert (
+        selectors.hold_find(
+            event_id=seated_event.pk, user_id=fan.pk + 1, hold_id=held.hold_id
+        )
+        is None
+    )
+    with pytest.raises(HoldNotFound):
+        selectors.hold_get(
+            event_id=seated_event.pk, user_id=fan.pk + 1, hold_id=held.hold_id
+        )
+
+
+def test_hold_from_stored_prices_the_stored_seats(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+    stored = scripts.read_script(
+        event_id=seated_event.pk, user_id=fan.pk, hold_id=held.hold_id, session_id=""
+    )
+    assert stored is not None
+
+    layout = selectors.hold_layout_get(stored=stored)
+    assert layout is not None
+    rebuilt = selectors.hold_from_stored(layout=layout, stored=stored)
+
+    assert rebuilt.seat_ids == tuple(ids[:2])
+    assert rebuilt.total == Decimal("100.00")
+
+
+def test_hold_count_get_and_availability_stream_position(seated_event, fan):
+    assert selectors.hold_count_get(event_id=seated_event.pk) == 0
+    ids = seat_ids(seated_event)
+    hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
+    before, generation = selectors.availability_stream_position(
+        event_id=seated_event.pk
+    )
+
+    hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[1:2])
+
+    assert selectors.hold_count_get(event_id=seated_event.pk) == 2
+    after, same_generation = selectors.availability_stream_position(
+        event_id=seated_event.pk
+    )
+    assert after > before
+    assert generation
+    assert same_generation == generation
