@@ -34,7 +34,7 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
-from onsale.checkout.tests.worker_command import worker_command
+from onsale.testutils.worker_command import worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -107,12 +107,12 @@ from knox.models import AuthToken  # noqa: E402
 
 from bench.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.checkout.payments.fake import SUCCESS_CARD  # noqa: E402
-from onsale.checkout.tests.worker_command import worker_command  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
 from onsale.seatselection import services as seat_services  # noqa: E402
 from onsale.seatselection.models import Event, Seat, SeatSale  # noqa: E402
+from onsale.testutils.worker_command import worker_command  # noqa: E402
 from onsale.usermgmt.models import Organization, User  # noqa: E402
 from onsale.usermgmt.services import users_bulk_create  # noqa: E402
 from onsale.waitingroom.services import admission_session_start  # noqa: E402
@@ -193,7 +193,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[byte
         f"workers = {workers}\nthreads = {threads}\nworker_class = 'gthread'\n"
         "timeout = 60\nkeepalive = 75\nerrorlog = '-'\nloglevel = 'warning'\n"
         "def post_worker_init(worker):\n"
-        "    # Broker keys under this run's prefix (see onsale/checkout/tests/worker_app.py)\n"
+        "    # Broker keys under this run's prefix (see onsale/testutils/worker_app.py)\n"
         "    from onsale.platform.celery import app\n"
         "    app.conf.broker_transport_options = {\n"
         "        **app.conf.broker_transport_options,\n"
