@@ -17,20 +17,20 @@ then measures:
  4. status polls through nginx's one-second micro-cache, and their ratio to
     nginx's static file;
  5. admission accuracy: admitted / (burst + rate x elapsed) over a run while
-    the status document is polled (loadtests/bench_waitingroom.py);
+    the status document is polled (bench/scenarios/waitingroom.py);
  6. holds/s through the Redis + Lua path against the `SELECT ... FOR UPDATE`
-    baseline (loadtests/bench_holds.py);
- 7. tickets per minute, end to end through HTTP (loadtests/bench_checkout.py);
- 8. Redis bytes per waiting fan at 100,000 fans (bench_waitingroom.py);
+    baseline (bench/scenarios/holds.py);
+ 7. tickets per minute, end to end through HTTP (bench/scenarios/checkout.py);
+ 8. Redis bytes per waiting fan at 100,000 fans (scenarios/waitingroom.py);
  9. p50/p99 latency of join, status, hold and checkout at a constant arrival
-    rate of half the maximum measured above (bench/constant_rate.py: latency
+    rate of half the maximum measured above (bench/harness/constant_rate.py: latency
     from each request's due time, so stalls are not hidden);
 10. sync vs gthread vs uvicorn (ASGI) gunicorn workers on the empty view,
     join and status;
 and, with --profile (on in the full run), a py-spy profile of one gunicorn
 worker during joins.
 
-The stack (bench/stack.py) is gunicorn on 127.0.0.1 with nginx in front and a
+The stack (bench/harness/stack.py) is gunicorn on 127.0.0.1 with nginx in front and a
 Celery worker, on a MySQL database and Redis key prefix of its own; (6) and (7)
 start their own. Everything is stopped and removed at the end, also on
 failure and Ctrl-C. Results: a table on stdout, `<out>/bench.json` and
@@ -62,13 +62,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "loadtests"))
 
-import bench_waitingroom as waitingroom_bench  # noqa: E402
-
-from bench import constant_rate  # noqa: E402
-from bench.constant_rate import Request  # noqa: E402
-from bench.stack import Stack, exit_on_sigterm  # noqa: E402
+from bench.harness import constant_rate  # noqa: E402
+from bench.harness.constant_rate import Request  # noqa: E402
+from bench.harness.stack import Stack, exit_on_sigterm  # noqa: E402
+from bench.scenarios import waitingroom as waitingroom_bench  # noqa: E402
 
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
@@ -106,7 +104,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 # (2 x cores + 1); gthread: the project's default; uvicorn: one event loop per
 # process, Django's sync views in its thread pool.
 SERVERS = (("sync", 5, 1), ("gthread", 2, 8), ("uvicorn", 2, 1))
-PER_ORDER = 4  # seats per order, as bench_checkout.py
+PER_ORDER = 4  # seats per order, as scenarios/checkout.py
 # A constant-rate run whose generator sent 1 % of its requests later than
 # this after their due time measured the generator too (latency_figures).
 GENERATOR_LAG_LIMIT_MS = 20.0
@@ -197,7 +195,7 @@ def machine() -> dict[str, Any]:
 
 
 def wrk(url: str, seconds: float, **options: Any) -> tuple[Any, float]:
-    """bench_waitingroom's wrk run, plus wrk's own CPU as a share of one core."""
+    """scenarios/waitingroom.py's wrk run, plus wrk's own CPU as a share of one core."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = waitingroom_bench._wrk(url, seconds=seconds, **options)
@@ -246,7 +244,7 @@ def redis_benchmark(
 
 
 def subprocess_json(command: list[str], out: Path, timeout: float) -> dict[str, Any]:
-    """Run one of loadtests/bench_*.py with --json; its stdout goes through."""
+    """Run one of bench/scenarios/*.py with --json; its stdout goes through."""
     print("$", " ".join(str(part) for part in command[1:]), flush=True)
     env = {
         key: value
@@ -549,7 +547,7 @@ def measure_rounds(
 def measure_accuracy(
     report: Report, stack: Stack, settings: dict[str, Any], staff: Any
 ) -> None:
-    """(5) via bench_waitingroom.admission_accuracy, polled through nginx."""
+    """(5) via scenarios/waitingroom.py's admission_accuracy, polled through nginx."""
     rate, burst = 600, 20
     event = waitingroom_bench._room(
         staff=staff,
@@ -585,7 +583,7 @@ def measure_accuracy(
 
 
 def measure_memory(report: Report, settings: dict[str, Any]) -> None:
-    """(8) via bench_waitingroom.memory_per_fan."""
+    """(8) via scenarios/waitingroom.py's memory_per_fan."""
     memory = waitingroom_bench.memory_per_fan(
         fans=settings["memory_fans"], event_id=10_000_000 + os.getpid()
     )
@@ -605,11 +603,11 @@ def measure_memory(report: Report, settings: dict[str, Any]) -> None:
 
 
 def measure_holds(report: Report, out: Path, settings: dict[str, Any]) -> None:
-    """(6) loadtests/bench_holds.py --json."""
+    """(6) bench/scenarios/holds.py --json."""
     figures = subprocess_json(
         [
             sys.executable,
-            str(ROOT / "loadtests" / "bench_holds.py"),
+            str(ROOT / "bench" / "scenarios" / "holds.py"),
             "--attempts",
             str(settings["holds_attempts"]),
         ],
@@ -658,10 +656,10 @@ def measure_holds(report: Report, out: Path, settings: dict[str, Any]) -> None:
 
 
 def measure_checkout(report: Report, out: Path, settings: dict[str, Any]) -> float:
-    """(7) loadtests/bench_checkout.py --json; returns orders/s."""
+    """(7) bench/scenarios/checkout.py --json; returns orders/s."""
     command = [
         sys.executable,
-        str(ROOT / "loadtests" / "bench_checkout.py"),
+        str(ROOT / "bench" / "scenarios" / "checkout.py"),
         "--seats",
         str(settings["checkout_seats"]),
         "--per-order",
@@ -825,7 +823,7 @@ def measure_latency(
             "status",
         )
 
-    # Hold then checkout: half the order rate bench_checkout.py reached.
+    # Hold then checkout: half the order rate scenarios/checkout.py reached.
     purchase_rate = max(1.0, orders_per_second / 2)
     purchases = int(purchase_rate * seconds) + 1
     event = seated_event(purchases * PER_ORDER + 100)

@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 
 from onsale.testutils.worker_command import worker_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Worker classes compared by the runner; the WSGI/ASGI entry point each needs.
 WORKER_CLASSES = {

@@ -16,7 +16,7 @@ sold == paid order lines, and Redis shows exactly those seats sold.
 
 Run (MariaDB at 127.0.0.1:3306 root, Redis at 127.0.0.1:6379, as for tests):
 
-    .venv/bin/python loadtests/bench_checkout.py [--seats 5000] [--buyers 64]
+    .venv/bin/python bench/scenarios/checkout.py [--seats 5000] [--buyers 64]
         [--per-order 4] [--web-workers 4] [--web-threads 6] [--no-worker]
 
 It creates its own database (test_onsale_bench_<pid>) and Redis key prefix,
@@ -47,7 +47,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 PID = os.getpid()
@@ -105,7 +105,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
-from bench.stack import process_tree_cpu_seconds  # noqa: E402
+from bench.harness.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.checkout.payments.fake import SUCCESS_CARD  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402

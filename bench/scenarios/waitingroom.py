@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Waiting room benchmark: one command, one table.
 
-    .venv/bin/python loadtests/bench_waitingroom.py            # the full run
-    .venv/bin/python loadtests/bench_waitingroom.py --quick    # ~1 minute
+    .venv/bin/python bench/scenarios/waitingroom.py            # the full run
+    .venv/bin/python bench/scenarios/waitingroom.py --quick    # ~1 minute
 
 It starts gunicorn on 127.0.0.1 (the project's gunicorn.conf.py: gthread
 workers, as in production) against a MySQL database of its own (MariaDB at
@@ -51,11 +51,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: the repository's `bench` package
     sys.path.insert(0, str(ROOT))
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
-JOIN_SCRIPT = Path(__file__).resolve().parent / "waitingroom_join.lua"
+JOIN_SCRIPT = ROOT / "bench" / "wrk" / "waitingroom_join.lua"
 
 
 # --- measurements usable from tests -------------------------------------------
@@ -268,7 +268,7 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
 
 
 def _mysql(args: argparse.Namespace, statement: str) -> None:
-    from bench.stack import mysql_execute
+    from bench.harness.stack import mysql_execute
 
     mysql_execute(args.mysql_url, statement)
 
@@ -652,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
-        from bench.stack import redis_keys_delete
+        from bench.harness.stack import redis_keys_delete
 
         redis_keys_delete(args.redis_url, env["REDIS_KEY_PREFIX"])
         _mysql(args, f"DROP DATABASE IF EXISTS `{database}`")
