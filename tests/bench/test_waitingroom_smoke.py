@@ -1,3 +1,6 @@
+"""bench/scenarios/waitingroom.py: its memory figure at a small size, and its
+command line."""
+
 from __future__ import annotations
 
 import pytest
