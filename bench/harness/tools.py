@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.stack import Stack
-from bench.scenarios import waitingroom as waitingroom_bench
+from bench.harness.wrk import wrk_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,10 +73,10 @@ def machine() -> dict[str, Any]:
 
 
 def wrk(url: str, seconds: float, **options: Any) -> tuple[Any, float]:
-    """scenarios/waitingroom.py's wrk run, plus wrk's own CPU as a share of one core."""
+    """One wrk run (harness/wrk.py), plus wrk's own CPU as a share of one core."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    result = waitingroom_bench._wrk(url, seconds=seconds, **options)
+    result = wrk_run(url, seconds=seconds, **options)
     elapsed = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
