@@ -14,7 +14,7 @@ from onsale.waitingroom.apis import QUEUE_AUTHENTICATION
 
 
 class BenchEmptyApi(APIView):
-    """The baseline of loadtests/: the cheapest DRF request this stack can
+    """The baseline of the benchmarks (bench/): the cheapest DRF request this stack can
     serve (no authentication, no database, no Redis). Mounted at /bench/empty
     only when ONSALE_BENCH_VIEWS is on; never in production."""
 
@@ -30,7 +30,7 @@ class BenchEmptyApi(APIView):
 
 class BenchAuthenticatedEmptyApi(APIView):
     """Benchmark baseline (mounted only with ONSALE_BENCH_VIEWS): nothing but
-    the join's authentication and permission, so loadtests/ can tell the cost
+    the join's authentication and permission, so the benchmarks can tell the cost
     of signing a fan in from the cost of the queue itself."""
 
     authentication_classes = QUEUE_AUTHENTICATION

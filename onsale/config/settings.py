@@ -536,7 +536,7 @@ WAITINGROOM_DEFAULT_CLAIM_SECONDS = env_int("WAITINGROOM_DEFAULT_CLAIM_SECONDS",
 WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN = env_int(
     "WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN", 6
 )
-# Mounts /bench/empty (an empty view, the baseline of loadtests/). Never in
+# Mounts /bench/empty (an empty view, the baseline of the benchmarks in bench/). Never in
 # production.
 ONSALE_BENCH_VIEWS = env_bool("ONSALE_BENCH_VIEWS", False)
 # Absolute base of links in order emails (empty: relative links).

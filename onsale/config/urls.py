@@ -96,7 +96,7 @@ if settings.ONSALE_SERVICE != "all":
         urlpatterns.append(ReverseOnlyResolver(RoutePattern(""), _usermgmt_pages))
 
 if settings.ONSALE_BENCH_VIEWS:
-    # The empty baselines of the load tests (loadtests/); off unless asked for.
+    # The empty baselines of the load tests (bench/); off unless asked for.
     urlpatterns.append(path("bench/empty", bench_views.BenchEmptyApi.as_view()))
     if "waitingroom" in _services:
         # Served by the pods that serve the join it is measured against.

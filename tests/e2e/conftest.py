@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from onsale.checkout.tests.worker_command import worker_command
+from onsale.testutils.worker_command import worker_command
 from tests.faults.local_http import answers_200, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +218,7 @@ def stack(
     broker_prefix = f"onsale-e2e-{os.getpid()}:broker:"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "onsale.checkout.tests.worker_settings",
+        "DJANGO_SETTINGS_MODULE": "onsale.testutils.worker_settings",
         "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{database}",
         "ONSALE_WORKER_DATABASE_NAME": database,
         "ONSALE_WORKER_EMAIL_DIR": str(folder / "mail"),

@@ -27,11 +27,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from onsale.checkout.tests import helpers
-from onsale.checkout.tests.test_worker_e2e import wait_for, worker_start
 from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order, Ticket
 from onsale.orders.tasks import orders_fulfil_sweep
 from onsale.payments.fake.models import FakeProviderCharge
+from onsale.testutils.worker import wait_for, worker_start
 
 __all__ = ["worker_start"]  # the fixture, imported so pytest finds it here
 

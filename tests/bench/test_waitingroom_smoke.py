@@ -1,3 +1,6 @@
+"""bench/scenarios/waitingroom.py: its memory figure at a small size, and its
+command line."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +10,7 @@ def test_benchmark_memory_measurement_runs_small(db):
     # The benchmark is not part of the suite; its memory figure is cheap
     # enough to check at a small size (more bucket overhead per fan here than
     # at 100,000 fans, so this is a loose upper bound of the real figure).
-    from loadtests.bench_waitingroom import memory_per_fan
+    from bench.scenarios.waitingroom import memory_per_fan
 
     figures = memory_per_fan(fans=3000, event_id=880_001)
     assert figures.fans == 3000
@@ -18,7 +21,7 @@ def test_benchmark_memory_measurement_runs_small(db):
 
 @pytest.mark.parametrize("argv", [["--help"]])
 def test_benchmark_command_line_parses(argv, capsys):
-    from loadtests.bench_waitingroom import main
+    from bench.scenarios.waitingroom import main
 
     with pytest.raises(SystemExit) as exited:
         main(argv)

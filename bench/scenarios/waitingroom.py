@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Waiting room benchmark: one command, one table.
 
-    .venv/bin/python loadtests/bench_waitingroom.py            # the full run
-    .venv/bin/python loadtests/bench_waitingroom.py --quick    # ~1 minute
+    .venv/bin/python bench/scenarios/waitingroom.py            # the full run
+    .venv/bin/python bench/scenarios/waitingroom.py --quick    # ~1 minute
 
 It starts gunicorn on 127.0.0.1 (the project's gunicorn.conf.py: gthread
 workers, as in production) against a MySQL database of its own (MariaDB at
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -51,12 +50,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: the repository's `bench` package
     sys.path.insert(0, str(ROOT))
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
-JOIN_SCRIPT = Path(__file__).resolve().parent / "waitingroom_join.lua"
 
+from bench.harness.wrk import WRK, WrkResult, wrk_median, wrk_run  # noqa: E402
+
+JOIN_SCRIPT = ROOT / "bench" / "wrk" / "waitingroom_join.lua"
 
 # --- measurements usable from tests -------------------------------------------
 
@@ -143,86 +143,6 @@ def memory_per_fan(
 # --- the run ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WrkResult:
-    requests_per_second: float
-    requests: int
-    non_2xx: int
-    errors: str
-    p50: str
-    p99: str
-    # gunicorn's own CPU time (master and workers) per request: unlike the
-    # rate, hardly moved by other work on the machine.
-    server_cpu_ms: float | None = None
-
-
-def _process_cpu_seconds(root_pid: int) -> float:
-    """User + system CPU of `root_pid` and its children (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command name: state, ppid, ... utime (12th), stime (13th).
-        pid, ppid = int(entry.name), int(fields[1])
-        if pid == root_pid or ppid == root_pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def _wrk(
-    url: str,
-    *,
-    seconds: float,
-    threads: int,
-    connections: int,
-    script: Path | None = None,
-    script_args: list[str] | None = None,
-    server_pid: int | None = None,
-) -> WrkResult:
-    command = [
-        WRK,
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--latency",
-        "--timeout",
-        "10s",
-    ]
-    if script is not None:
-        command += ["-s", str(script)]
-    command.append(url)
-    if script_args:
-        command += ["--", *script_args]
-    cpu_before = _process_cpu_seconds(server_pid) if server_pid else 0.0
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    cpu_used = _process_cpu_seconds(server_pid) - cpu_before if server_pid else None
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors_match = re.search(r"Socket errors: (.*)", output)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    return WrkResult(
-        requests_per_second=rate,
-        requests=total,
-        non_2xx=int(non_2xx_match.group(1)) if non_2xx_match else 0,
-        errors=errors_match.group(1).strip() if errors_match else "",
-        p50=p50.group(1) if p50 else "?",
-        p99=p99.group(1) if p99 else "?",
-        server_cpu_ms=None if cpu_used is None else cpu_used * 1000 / max(total, 1),
-    )
-
-
-def _median(results: list[WrkResult]) -> WrkResult:
-    ordered = sorted(results, key=lambda result: result.requests_per_second)
-    return ordered[len(ordered) // 2]
-
-
 def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -268,7 +188,7 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
 
 
 def _mysql(args: argparse.Namespace, statement: str) -> None:
-    from bench.stack import mysql_execute
+    from bench.harness.stack import mysql_execute
 
     mysql_execute(args.mysql_url, statement)
 
@@ -417,7 +337,7 @@ def admission_accuracy(
     if status_url:
         poller = threading.Thread(
             target=lambda: polls.append(
-                _wrk(
+                wrk_run(
                     status_url,
                     seconds=seconds,
                     threads=wrk_threads,
@@ -556,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
             "server_pid": server.pid,
         }
         # Warm every worker and connection pool first.
-        _wrk(f"{base_url}/bench/empty", **{**wrk_options, "seconds": 2})
+        wrk_run(f"{base_url}/bench/empty", **{**wrk_options, "seconds": 2})
         join_path = f"/api/v1/events/{join_event}/queue"
         status_url = f"{base_url}/api/v1/events/{join_event}/queue/status"
         # The machine may be busy with other work: the three measurements run
@@ -567,9 +487,9 @@ def main(argv: list[str] | None = None) -> int:
         statuses: list[WrkResult] = []
         first_fan = 0
         for round_number in range(1, args.rounds + 1):
-            empties.append(_wrk(f"{base_url}/bench/empty", **wrk_options))
+            empties.append(wrk_run(f"{base_url}/bench/empty", **wrk_options))
             signed_in.append(
-                _wrk(
+                wrk_run(
                     base_url,
                     script=JOIN_SCRIPT,
                     script_args=[
@@ -582,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             joins_runs.append(
-                _wrk(
+                wrk_run(
                     base_url,
                     script=JOIN_SCRIPT,
                     script_args=[
@@ -595,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             first_fan += joins_runs[-1].requests + args.connections
-            statuses.append(_wrk(status_url, **wrk_options))
+            statuses.append(wrk_run(status_url, **wrk_options))
             print(
                 f"round {round_number}: empty {empties[-1].requests_per_second:.0f}, "
                 f"signed-in empty {signed_in[-1].requests_per_second:.0f}, "
@@ -605,10 +525,10 @@ def main(argv: list[str] | None = None) -> int:
         if first_fan > fan_count:
             print(f"note: {first_fan} joins for {fan_count} fans: some were repeats")
         empty, signed_in_empty, joins, status = (
-            _median(empties),
-            _median(signed_in),
-            _median(joins_runs),
-            _median(statuses),
+            wrk_median(empties),
+            wrk_median(signed_in),
+            wrk_median(joins_runs),
+            wrk_median(statuses),
         )
         ratios = sorted(
             j.requests_per_second / e.requests_per_second
@@ -652,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
-        from bench.stack import redis_keys_delete
+        from bench.harness.stack import redis_keys_delete
 
         redis_keys_delete(args.redis_url, env["REDIS_KEY_PREFIX"])
         _mysql(args, f"DROP DATABASE IF EXISTS `{database}`")

@@ -1,6 +1,6 @@
 """Locust: an on-sale rush against the real stack.
 
-Started by `loadtests/locust/run.py`, which sets the stack up (database,
+Started by `bench/locust/run.py`, which sets the stack up (database,
 gunicorn, nginx, Celery worker, the event, its seat map and waiting room, fans
 registered in bulk with bearer tokens) and writes the fixture this file reads.
 Three kinds of users:

@@ -1,8 +1,8 @@
 -- wrk script: authenticated joins, each request as a different fan.
--- wrk -t2 -c32 -d10s -s loadtests/waitingroom_join.lua http://127.0.0.1:8765 \
+-- wrk -t2 -c32 -d10s -s bench/wrk/waitingroom_join.lua http://127.0.0.1:8765 \
 --     -- <credentials file> <path> <wrk threads> <first line>
 -- The credentials file has one fan per line: "<session id> <csrf token>"
--- (written by bench_waitingroom.py). Thread k takes lines first+k,
+-- (written by bench/scenarios/waitingroom.py). Thread k takes lines first+k,
 -- first+k+T, first+k+2T, ... so no two requests reuse a fan until the list is
 -- exhausted (a later run starts where the previous one stopped).
 local counter = 0

@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """Where a join's CPU goes, measured so that a busy machine hardly moves it.
 
-    .venv/bin/python loadtests/bench_join_cpu.py              # ~1 minute
-    .venv/bin/python loadtests/bench_join_cpu.py --rounds 3 --batch 300
+    .venv/bin/python bench/scenarios/join_cpu.py              # ~1 minute
+    .venv/bin/python bench/scenarios/join_cpu.py --rounds 3 --batch 300
 
 Requests go through Django's WSGI handler in this process (every middleware,
 DRF, the real MySQL and Redis; no HTTP server and no load generator), and the
 CPU time each one costs is read, not the wall time: waiting for the CPU does
-not count, so the rates' noise on a shared machine (bench_waitingroom.py's
+not count, so the rates' noise on a shared machine (scenarios/waitingroom.py's
 rounds can differ by 2x) mostly goes away. The CPU that MariaDB and Redis spent
 meanwhile is read from /proc/<pid>/stat when they run on this machine.
 
@@ -20,7 +20,7 @@ Side by side, interleaved in rounds (medians):
 
 gunicorn's own work per request (about 0.3 ms here: HTTP parsing, sockets,
 threads) is the same for all three and not in these figures; add it to both
-sides of a ratio to compare with bench_waitingroom.py's rates.
+sides of a ratio to compare with scenarios/waitingroom.py's rates.
 
 Uses MariaDB at 127.0.0.1:3306 (a database of its own, dropped at the end) and
 the local Redis (a key prefix of its own, removed at the end).
@@ -42,10 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_waitingroom as waitingroom_bench
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script: the repository's `bench` package
+    sys.path.insert(0, str(ROOT))
 
-ROOT = waitingroom_bench.ROOT
+from bench.scenarios import waitingroom as waitingroom_bench  # noqa: E402
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -126,13 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=300.0,
         help="the HTTP server's own CPU per request, added to both sides of the "
-        "ratios (bench_waitingroom.py: gunicorn's CPU per empty request minus "
+        "ratios (scenarios/waitingroom.py: gunicorn's CPU per empty request minus "
         "this script's empty view, about 300 us here)",
     )
     parser.add_argument("--mysql-url", default="mysql://root@127.0.0.1:3306")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args(argv)
-    # What bench_waitingroom's environment expects of a gunicorn it never starts here.
+    # What the waiting-room scenario's environment expects of a gunicorn it
+    # never starts here.
     args.port, args.workers, args.threads = 0, 1, 1
 
     workdir = Path(tempfile.mkdtemp(prefix="onsale-joincpu-"))
@@ -279,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         waitingroom_bench._mysql(args, f"DROP DATABASE IF EXISTS `{database}`")
-        from bench.stack import redis_keys_delete
+        from bench.harness.stack import redis_keys_delete
 
         redis_keys_delete(args.redis_url, env["REDIS_KEY_PREFIX"])
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""bench/constant_rate.py: requests leave on schedule whatever the server
+"""bench/harness/constant_rate.py: requests leave on schedule whatever the server
 does, and a stall is charged to every request due during it (no coordinated
 omission), where a closed loop would hide it."""
 
@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench import constant_rate
-from bench.constant_rate import Request
+from bench.harness import constant_rate
+from bench.harness.constant_rate import Request
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,16 +1,16 @@
 #!/usr/bin/env python
 """Run the Locust on-sale scenario against a stack of its own, then check it.
 
-    .venv/bin/python loadtests/locust/run.py                 # 2 min, 300 users
-    .venv/bin/python loadtests/locust/run.py --duration 30 --users 60 --fans 200
+    .venv/bin/python bench/locust/run.py                 # 2 min, 300 users
+    .venv/bin/python bench/locust/run.py --duration 30 --users 60 --fans 200
 
-It starts the stack (bench/stack.py: a MySQL database and Redis prefix of
+It starts the stack (bench/harness/stack.py: a MySQL database and Redis prefix of
 its own, gunicorn, nginx in front, a Celery worker), creates an organizer,
 an event with a reserved-seat map and its waiting room (the pre-queue open
 now, the on-sale `--prequeue-seconds` after the start), registers `--fans`
 fans and `--bots` bot accounts in bulk (`create_users`) and gives each a
 bearer token, writes the fixture, and runs Locust headless through nginx for
-`--duration` seconds with `--users` users (loadtests/locust/locustfile.py).
+`--duration` seconds with `--users` users (bench/locust/locustfile.py).
 Stats go to `<out>/locust_*.csv` and `<out>/report.html`.
 
 Then it checks, and exits 1 if any check fails:
@@ -41,10 +41,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import Stack, exit_on_sigterm  # noqa: E402
+from bench.harness.stack import Stack, exit_on_sigterm  # noqa: E402
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 ROW = 50

@@ -34,9 +34,9 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
-from onsale.checkout.tests.worker_command import worker_command
+from onsale.testutils.worker_command import worker_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Worker classes compared by the runner; the WSGI/ASGI entry point each needs.
 WORKER_CLASSES = {

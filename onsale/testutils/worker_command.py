@@ -16,7 +16,7 @@ def worker_command(*, solo: bool = False, loglevel: str = "WARNING") -> list[str
         "-m",
         "celery",
         "-A",
-        "onsale.checkout.tests.worker_app",
+        "onsale.testutils.worker_app",
         "worker",
         "-Q",
         "checkout,orders,default",

@@ -5,6 +5,7 @@ folder and an email folder the test reads."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from onsale.config.settings_test import *  # noqa: F403
 from onsale.config.settings_test import DATABASES
@@ -18,4 +19,4 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = "127.0.0.1"
 EMAIL_PORT = int(os.environ.get("ONSALE_WORKER_EMAIL_PORT", "25"))
 EMAIL_FILE_PATH = os.environ["ONSALE_WORKER_EMAIL_DIR"]
-MEDIA_ROOT = os.environ["ONSALE_WORKER_MEDIA_ROOT"]
+MEDIA_ROOT = Path(os.environ["ONSALE_WORKER_MEDIA_ROOT"])  # a Path, as in settings.py

@@ -1,4 +1,4 @@
-"""loadtests/bench_redis_cluster.py runs, briefly: both clients answer every
+"""bench/scenarios/redis_cluster.py runs, briefly: both clients answer every
 call as expected (the script exits non-zero otherwise), the table is printed,
 its cluster is stopped and its keys on the plain Redis are gone."""
 
@@ -19,7 +19,7 @@ def test_the_redis_cluster_benchmark_runs_and_cleans_up():
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO / "loadtests" / "bench_redis_cluster.py"),
+            str(REPO / "bench" / "scenarios" / "redis_cluster.py"),
             "--calls",
             "50",
             "--rounds",

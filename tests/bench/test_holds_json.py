@@ -1,4 +1,4 @@
-"""The figures bench/run.py reads from loadtests/bench_holds.py --json: one
+"""The figures bench/run.py reads from bench/scenarios/holds.py --json: one
 entry per scenario, attempts fully accounted for, the ratio the table shows."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def test_bench_holds_writes_its_figures_as_json(tmp_path: Path):
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO / "loadtests" / "bench_holds.py"),
+            str(REPO / "bench" / "scenarios" / "holds.py"),
             "--attempts",
             "400",
             "--clients",

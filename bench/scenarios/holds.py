@@ -38,7 +38,7 @@ of an on-sale.
 
 Run (MariaDB at 127.0.0.1:3306 root, Redis at 127.0.0.1:6379, as for tests):
 
-    .venv/bin/python loadtests/bench_holds.py [--attempts 10000] [--clients 64]
+    .venv/bin/python bench/scenarios/holds.py [--attempts 10000] [--clients 64]
         [--seats 1000] [--processes 1]
 
 It creates its own database (test_onsale_<pid>) and Redis key prefix and
@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onsale.config.settings_test")
 os.environ.setdefault("DATABASE_URL", "mysql://root@127.0.0.1:3306/onsale")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")

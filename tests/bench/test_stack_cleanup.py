@@ -1,4 +1,4 @@
-"""bench/stack.py: interrupted (Ctrl-C) or terminated, a runner leaves
+"""bench/harness/stack.py: interrupted (Ctrl-C) or terminated, a runner leaves
 nothing behind: gunicorn, nginx and the Celery worker are gone, its database
 is dropped, its Redis keys deleted and its scratch directory removed."""
 
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUNNER = """
 import json, signal, sys, time
 sys.path.insert(0, {repo!r})
-from bench.stack import Stack, exit_on_sigterm
+from bench.harness.stack import Stack, exit_on_sigterm
 import redis
 
 # Ctrl-C as in a terminal. A suite started in the background (nohup, `cmd &`

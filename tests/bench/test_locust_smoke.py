@@ -1,7 +1,7 @@
 """The Locust on-sale scenario runs for real, briefly, and its checks pass:
 stack up, fans through join -> status -> claim -> hold -> checkout, the
 organizer's rate change, bots refused, then no 5xx, no oversell and admission
-within the token bucket's bounds (loadtests/locust/run.py exits 0)."""
+within the token bucket's bounds (bench/locust/run.py exits 0)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_the_on_sale_scenario_passes_its_checks(tmp_path: Path):
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO / "loadtests" / "locust" / "run.py"),
+            str(REPO / "bench" / "locust" / "run.py"),
             "--duration",
             "25",
             "--users",

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """What REDIS_CLUSTER costs the application per Redis call.
 
-    .venv/bin/python loadtests/bench_redis_cluster.py            # ~30 s
-    .venv/bin/python loadtests/bench_redis_cluster.py --calls 2000 --rounds 3
+    .venv/bin/python bench/scenarios/redis_cluster.py            # ~30 s
+    .venv/bin/python bench/scenarios/redis_cluster.py --calls 2000 --rounds 3
 
 The same calls through the platform's two kinds of client, side by side in
 interleaved rounds (medians):
@@ -37,7 +37,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from onsale.platform.redis import LuaScript  # noqa: E402

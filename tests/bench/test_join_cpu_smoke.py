@@ -1,4 +1,4 @@
-"""loadtests/bench_join_cpu.py runs, briefly, against the real MariaDB and
+"""bench/scenarios/join_cpu.py runs, briefly, against the real MariaDB and
 Redis: every request answered as it should be (the script exits non-zero
 otherwise), the table printed, and its database and keys gone afterwards."""
 
@@ -20,7 +20,7 @@ def test_the_join_cpu_benchmark_runs_and_cleans_up():
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO / "loadtests" / "bench_join_cpu.py"),
+            str(REPO / "bench" / "scenarios" / "join_cpu.py"),
             "--rounds",
             "1",
             "--batch",

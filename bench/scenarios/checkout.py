@@ -16,7 +16,7 @@ sold == paid order lines, and Redis shows exactly those seats sold.
 
 Run (MariaDB at 127.0.0.1:3306 root, Redis at 127.0.0.1:6379, as for tests):
 
-    .venv/bin/python loadtests/bench_checkout.py [--seats 5000] [--buyers 64]
+    .venv/bin/python bench/scenarios/checkout.py [--seats 5000] [--buyers 64]
         [--per-order 4] [--web-workers 4] [--web-threads 6] [--no-worker]
 
 It creates its own database (test_onsale_bench_<pid>) and Redis key prefix,
@@ -47,7 +47,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 PID = os.getpid()
@@ -105,8 +105,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
-from bench.stack import process_tree_cpu_seconds  # noqa: E402
-from onsale.checkout.tests.worker_command import worker_command  # noqa: E402
+from bench.harness.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.events.models import Event  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
 from onsale.payments.fake.cards import SUCCESS_CARD  # noqa: E402
@@ -114,6 +113,7 @@ from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
 from onsale.seatselection.models import Seat, SeatSale  # noqa: E402
 from onsale.seatselection.seatmaps.write import seatmap_replace  # noqa: E402
+from onsale.testutils.worker_command import worker_command  # noqa: E402
 from onsale.usermgmt.models import Organization, User  # noqa: E402
 from onsale.usermgmt.services import users_bulk_create  # noqa: E402
 from onsale.waitingroom.services import admission_session_start  # noqa: E402
@@ -194,7 +194,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[byte
         f"workers = {workers}\nthreads = {threads}\nworker_class = 'gthread'\n"
         "timeout = 60\nkeepalive = 75\nerrorlog = '-'\nloglevel = 'warning'\n"
         "def post_worker_init(worker):\n"
-        "    # Broker keys under this run's prefix (see onsale/checkout/tests/worker_app.py)\n"
+        "    # Broker keys under this run's prefix (see onsale/testutils/worker_app.py)\n"
         "    from onsale.config.celery import app\n"
         "    app.conf.broker_transport_options = {\n"
         "        **app.conf.broker_transport_options,\n"
