@@ -6,8 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from onsale.events.exceptions import (
@@ -137,7 +136,9 @@ def event_update(
         _event_check(starts_at=new_starts, onsale_at=new_onsale, currency=new_currency)
         if (
             new_currency != locked.currency
-            and _seatmap_model()._default_manager.filter(event=locked).exists()
+            # The seat map's reverse relation (seatselection sits above
+            # events, so the ORM joins it and this module imports nothing).
+            and Event.objects.filter(pk=locked.pk, seatmap__isnull=False).exists()
         ):
             raise EventCurrencyLocked(extra={"field": "currency"})
         if status is not None and status != locked.status:
@@ -163,12 +164,6 @@ def event_update(
             after=after,
         )
     return locked
-
-
-def _seatmap_model() -> type[models.Model]:
-    # Seat maps live in seatselection, which sits above events: looked up by
-    # name so this module does not import the app that imports it.
-    return apps.get_model("seatselection", "SeatMap")
 
 
 def events_on_sale_ids() -> list[int]:
