@@ -23,7 +23,6 @@ from onsale.orders.selectors import event_sales_get
 from onsale.platform.audit import audit_list_for_event
 from onsale.platform.exceptions import InvalidInput
 from onsale.platform.models import AuditEntry
-from onsale.seatselection import selectors
 from onsale.seatselection.seatmaps.csv import seatmap_replace_from_csv
 from onsale.usermgmt.models import User
 from onsale.usermgmt.permissions import IsOrganizer

@@ -19,7 +19,6 @@ from onsale.events.models import Event
 from onsale.orders.exceptions import AccessTokenMissing
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import seat_state
-from onsale.seatselection import selectors as seat_selectors
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.usermgmt.models import User

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 
-from onsale.platform.observability import telemetry
 from onsale.platform.exceptions import DomainError
 from onsale.platform.observability import telemetry
 from onsale.platform.observability.telemetry import record_event
