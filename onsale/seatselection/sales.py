@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from onsale.platform.db import require_atomic
 from onsale.seatselection.exceptions import (
     GeneralAdmissionSoldOut,
     SeatAlreadySold,
@@ -21,8 +22,9 @@ from onsale.seatselection.services import hold_confirm
 def sale_record(
     *, event_id: int, hold_id: int, user_id: int, order_reference: str = ""
 ) -> Hold:
-    """Record in MySQL that the hold's seats and places are sold; call it inside
-    the checkout's `transaction.atomic()`.
+    """Record in MySQL that the hold's seats and places are sold, inside the
+    checkout's `transaction.atomic()` (outside one: `TransactionRequired`,
+    nothing written).
 
     Verifies the hold first (`hold_confirm`: `HoldExpired`). Seats are written
     as `SeatSale` rows, UNIQUE per (event, seat): if one was sold already (a
@@ -33,9 +35,13 @@ def sale_record(
     retired (`seats_mark_sold`); if that fails, the periodic reconcile (or a
     rebuild) marks them from MySQL.
     """
+    require_atomic()
     hold = hold_confirm(event_id=event_id, hold_id=hold_id, user_id=user_id)
     totals: list[tuple[str, int]] = []
     try:
+        # A savepoint: on a double sale it undoes this sale's rows and GA
+        # counts and leaves the checkout's transaction usable, so the taken
+        # seats can be read below and the caller can record the failure.
         with transaction.atomic():
             SeatSale.objects.bulk_create(
                 [
@@ -96,8 +102,9 @@ def sale_release(
     general_admission: Sequence[tuple[str, int]] = (),
 ) -> list[int]:
     """Undo `sale_record` for one order (it failed, expired, was cancelled or
-    refunded); call it inside the caller's `transaction.atomic()`, once per
-    order (the caller's order state change guarantees that).
+    refunded), inside the caller's `transaction.atomic()` (outside one:
+    `TransactionRequired`, nothing written), once per order (the caller's
+    order state change guarantees that).
 
     Deletes the order's `SeatSale` rows (found by `order_reference`) and gives
     back its general-admission places (`general_admission`: (code, quantity)
@@ -105,6 +112,7 @@ def sale_release(
     released seat ids. After the commit, call `seats_unsold` so Redis offers
     them again.
     """
+    require_atomic()
     sales = SeatSale.objects.filter(event_id=event_id, order_reference=order_reference)
     seat_ids = sorted(sales.values_list("seat_id", flat=True))
     sales.delete()
