@@ -10,7 +10,7 @@ from django.db import transaction
 
 from onsale.platform.db import TransactionRequired
 from onsale.platform.redis import redis_client
-from onsale.seatselection import exceptions, selectors
+from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _sell(event_id: int, held, user_id: int) -> None:
     with transaction.atomic():
         seat_sales.sale_record(
-            event_id=event_id,
-            hold_id=held.hold_id,
-            user_id=user_id,
+            hold=services.hold_confirm(
+                event_id=event_id, hold_id=held.hold_id, user_id=user_id
+            ),
             order_reference="o-1",
         )
 
@@ -131,9 +131,9 @@ def test_sale_record_refuses_outside_a_transaction(seated_event, fan):
 
     with pytest.raises(TransactionRequired):
         seat_sales.sale_record(
-            event_id=seated_event.pk,
-            hold_id=held.hold_id,
-            user_id=fan.pk,
+            hold=services.hold_confirm(
+                event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+            ),
             order_reference="o-1",
         )
 
