@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from onsale.events.models import Event
 from onsale.orders import inventory
 from onsale.orders.exceptions import OrderNotCancellable, RefundWindowClosed
 from onsale.orders.models import Order, RefundPolicy, Ticket
@@ -23,7 +24,6 @@ from onsale.orders.services import (
     order_seats_put_back_or_retry,
     order_transition,
 )
-from onsale.seatselection.models import Event
 
 
 def refund_policy_allows(*, event: Event, at: Any = None) -> bool:

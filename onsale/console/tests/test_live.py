@@ -13,9 +13,9 @@ from onsale.console.live import (
     event_seat_counts_get,
     seat_gauges_collect,
 )
+from onsale.events.models import Event
+from onsale.events.tests.factories import EventFactory
 from onsale.platform.observability.metrics import gauges_collect
-from onsale.seatselection.models import Event
-from onsale.seatselection.tests.factories import EventFactory
 from onsale.waitingroom.selectors import waitingroom_config_get
 
 pytestmark = pytest.mark.django_db
