@@ -18,7 +18,7 @@ from onsale.events.exceptions import (
 )
 from onsale.events.models import Event
 from onsale.platform import db
-from onsale.platform.audit import audit_changed, audit_record
+from onsale.usermgmt.audit import audit_changed, audit_record
 from onsale.usermgmt.models import Organization, User
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from onsale.events.models import Event
 from onsale.platform import db
-from onsale.platform.audit import audit_record
 from onsale.seatselection.exceptions import SeatMapLocked
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, SeatSale, Section
 from onsale.seatselection.seat_state import (
@@ -24,6 +23,7 @@ from onsale.seatselection.seatmaps.parse import (
     _invalid,
     seatmap_parse,
 )
+from onsale.usermgmt.audit import audit_record
 from onsale.usermgmt.models import User
 
 # --- Seat maps: writing ---------------------------------------------------------
