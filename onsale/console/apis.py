@@ -20,11 +20,10 @@ from rest_framework.views import APIView
 from onsale.console.live import event_live_get
 from onsale.events import selectors as event_selectors
 from onsale.orders.selectors import event_sales_get
-from onsale.platform.audit import audit_list_for_event
 from onsale.platform.exceptions import InvalidInput
-from onsale.platform.models import AuditEntry
 from onsale.seatselection.seatmaps.csv import seatmap_replace_from_csv
-from onsale.usermgmt.models import User
+from onsale.usermgmt.audit import audit_list_for_event
+from onsale.usermgmt.models import AuditEntry, User
 from onsale.usermgmt.permissions import IsOrganizer
 
 _MAX_CSV_BYTES = 20 * 1024 * 1024

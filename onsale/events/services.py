@@ -16,7 +16,8 @@ from onsale.events.exceptions import (
     EventStatusChangeInvalid,
 )
 from onsale.events.models import Event
-from onsale.platform.audit import audit_changed, audit_record
+from onsale.platform import db
+from onsale.usermgmt.audit import audit_changed, audit_record
 from onsale.usermgmt.models import Organization, User
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -121,7 +122,7 @@ def event_update(
     only) in the same transaction.
     """
     with transaction.atomic():
-        locked = Event.objects.select_for_update().get(pk=event.pk)
+        locked = db.locked(Event.objects.all()).get(pk=event.pk)
         old_fields = _event_audit_fields(locked)
         new_name = locked.name if name is None else name.strip()
         new_venue = locked.venue_name if venue_name is None else venue_name.strip()

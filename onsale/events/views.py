@@ -12,4 +12,4 @@ def home(request: HttpRequest) -> HttpResponse:
     """The front page: the events on sale or coming up, each with its
     waiting room."""
     events = list(event_list_published(limit=20))
-    return render(request, "home.html", {"events": events})
+    return render(request, "events/home.html", {"events": events})

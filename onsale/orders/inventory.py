@@ -21,6 +21,7 @@ from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import seat_state
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import PriceCategory, SeatSale
+from onsale.seatselection.selectors import Hold
 from onsale.usermgmt.models import User
 from onsale.waitingroom import access as waitingroom_access
 from onsale.waitingroom import services as waitingroom_services
@@ -45,7 +46,9 @@ class CheckoutLine:
 
 @dataclass(frozen=True)
 class CheckoutHold:
-    """A hold confirmed current for checkout (the fencing check passed)."""
+    """A hold confirmed current for checkout (the fencing check passed).
+    `fenced` is seat selection's hold as the fence returned it: the sale is
+    recorded from it without a second check."""
 
     event_id: int
     hold_id: int
@@ -55,6 +58,7 @@ class CheckoutHold:
     seat_ids: tuple[int, ...]
     lines: tuple[CheckoutLine, ...]
     expires_at: datetime
+    fenced: Hold
 
     @property
     def total(self) -> Decimal:
@@ -167,20 +171,17 @@ def hold_for_checkout(
         seat_ids=tuple(hold.seat_ids),
         lines=tuple(lines),
         expires_at=hold.expires_at,
+        fenced=hold,
     )
 
 
 def sales_record(*, order: Order, hold: CheckoutHold) -> None:
     """Record the hold's seats as sold to this order, inside the caller's
     transaction (seat-sale rows UNIQUE per (event, seat); GA counted within
-    capacity). Seat selection marks them sold in Redis after the commit.
-    Raises `SeatAlreadySold`, `GeneralAdmissionSoldOut` or `HoldExpired`."""
-    seat_sales.sale_record(
-        event_id=hold.event_id,
-        hold_id=hold.hold_id,
-        user_id=hold.user_id,
-        order_reference=str(order.pk),
-    )
+    capacity), from the hold fenced by `hold_for_checkout` (not checked in
+    Redis again). Seat selection marks them sold in Redis after the commit.
+    Raises `SeatAlreadySold` or `GeneralAdmissionSoldOut`."""
+    seat_sales.sale_record(hold=hold.fenced, order_reference=str(order.pk))
 
 
 def sales_release(*, order: Order) -> None:

@@ -72,9 +72,10 @@ def order_create(
 
     Must run inside `transaction.atomic()`, so the caller can tie its own rows
     (the Idempotency-Key record) to the order in the same commit; refused
-    otherwise (`TransactionRequired`). Raises `SeatAlreadySold`, `GeneralAdmissionSoldOut` or
-    `HoldExpired` from seat selection (nothing is kept then: the caller's
-    transaction rolls back).
+    otherwise (`TransactionRequired`). The sale is recorded from the hold as
+    it was fenced at the start of checkout, without a second check in Redis.
+    Raises `SeatAlreadySold` or `GeneralAdmissionSoldOut` from seat selection
+    (nothing is kept then: the caller's transaction rolls back).
     """
     require_atomic()
     now = timezone.now()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from onsale.platform.db import require_atomic
 from onsale.seatselection.exceptions import (
     GeneralAdmissionSoldOut,
     SeatAlreadySold,
@@ -15,34 +16,50 @@ from onsale.seatselection.exceptions import (
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.seatselection.seat_state import seats_mark_sold
 from onsale.seatselection.selectors import Hold
-from onsale.seatselection.services import hold_confirm
 
 
-def sale_record(
-    *, event_id: int, hold_id: int, user_id: int, order_reference: str = ""
-) -> Hold:
-    """Record in MySQL that the hold's seats and places are sold; call it inside
-    the checkout's `transaction.atomic()`.
+def sale_record(*, hold: Hold, order_reference: str = "") -> None:
+    """Record in MySQL that the hold's seats and places are sold, inside the
+    checkout's `transaction.atomic()` (outside one: `TransactionRequired`,
+    nothing written).
 
-    Verifies the hold first (`hold_confirm`: `HoldExpired`). Seats are written
-    as `SeatSale` rows, UNIQUE per (event, seat): if one was sold already (a
-    hold lost in Redis and re-granted), `SeatAlreadySold` and nothing is
-    written. GA places are counted with a conditional UPDATE that cannot pass
-    the capacity (`GeneralAdmissionSoldOut`). After the surrounding
-    transaction commits, the seats are marked sold in Redis and the hold is
-    retired (`seats_mark_sold`); if that fails, the periodic reconcile (or a
-    rebuild) marks them from MySQL.
+    `hold` is the hold checkout already fenced at its start (the `Hold` that
+    `hold_confirm` returned, extended while the payment runs); it is not
+    confirmed again here. Seats are written as `SeatSale` rows, UNIQUE per
+    (event, seat): if one was sold already (a hold lost in Redis and
+    re-granted), `SeatAlreadySold` and nothing is written. GA places are
+    counted with a conditional UPDATE that cannot pass the capacity
+    (`GeneralAdmissionSoldOut`). After the surrounding transaction commits,
+    the seats are marked sold in Redis and the hold is retired by its id
+    (`seats_mark_sold`); if that fails, the periodic reconcile (or a rebuild)
+    marks them from MySQL.
+
+    Why one fence is enough: the fence proves the hold was the fan's current
+    one when checkout began, and extends it for the checkout's duration
+    (checkout's HOLD_EXTEND_SECONDS), so it does not lapse between the fence
+    and this sale, which follows in the same request. What can still happen
+    in that window (the fan releases or replaces the hold, Redis loses it, a
+    stalled request outlives the extension, and someone else holds the seats
+    under a larger id) could equally happen after a second check, between it
+    and the commit: a check in Redis never closed that window. MySQL does: the UNIQUE (event, seat) row and the GA
+    conditional UPDATE let exactly one of the two sales commit, and the other
+    gets `SeatAlreadySold` or `GeneralAdmissionSoldOut`. A second fence
+    would only cost one more Redis round trip per checkout.
     """
-    hold = hold_confirm(event_id=event_id, hold_id=hold_id, user_id=user_id)
+    require_atomic()
+    event_id, hold_id = hold.event_id, hold.hold_id
     totals: list[tuple[str, int]] = []
     try:
+        # A savepoint: on a double sale it undoes this sale's rows and GA
+        # counts and leaves the checkout's transaction usable, so the taken
+        # seats can be read below and the caller can record the failure.
         with transaction.atomic():
             SeatSale.objects.bulk_create(
                 [
                     SeatSale(
                         event_id=event_id,
                         seat_id=seat_id,
-                        user_id=user_id,
+                        user_id=hold.user_id,
                         hold_id=hold_id,
                         order_reference=order_reference,
                     )
@@ -86,7 +103,6 @@ def sale_record(
         ),
         robust=True,
     )
-    return hold
 
 
 def sale_release(
@@ -96,8 +112,9 @@ def sale_release(
     general_admission: Sequence[tuple[str, int]] = (),
 ) -> list[int]:
     """Undo `sale_record` for one order (it failed, expired, was cancelled or
-    refunded); call it inside the caller's `transaction.atomic()`, once per
-    order (the caller's order state change guarantees that).
+    refunded), inside the caller's `transaction.atomic()` (outside one:
+    `TransactionRequired`, nothing written), once per order (the caller's
+    order state change guarantees that).
 
     Deletes the order's `SeatSale` rows (found by `order_reference`) and gives
     back its general-admission places (`general_admission`: (code, quantity)
@@ -105,6 +122,7 @@ def sale_release(
     released seat ids. After the commit, call `seats_unsold` so Redis offers
     them again.
     """
+    require_atomic()
     sales = SeatSale.objects.filter(event_id=event_id, order_reference=order_reference)
     seat_ids = sorted(sales.values_list("seat_id", flat=True))
     sales.delete()

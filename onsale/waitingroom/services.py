@@ -22,8 +22,9 @@ from django.utils import timezone
 from onsale.events import exceptions as event_exceptions
 from onsale.events import selectors as event_selectors
 from onsale.events.models import Event
-from onsale.platform.audit import audit_record
+from onsale.platform.db import locked
 from onsale.platform.observability import telemetry
+from onsale.usermgmt.audit import audit_record
 from onsale.usermgmt.models import User
 from onsale.waitingroom import exceptions, scripts
 from onsale.waitingroom.access import AccessClaims, access_token_issue
@@ -169,10 +170,8 @@ def waitingroom_config_update(
             )
     waitingroom_config_ensure(event_id=event_id)
     with transaction.atomic():
-        config = (
-            WaitingRoomConfig.objects.select_for_update()
-            .select_related("event")
-            .get(event_id=event_id)
+        config = locked(WaitingRoomConfig.objects.select_related("event")).get(
+            event_id=event_id
         )
         before = {name: getattr(config, name) for name in changes}
         for name, value in changes.items():

@@ -33,7 +33,9 @@ def stale_holder(event_id: str, user_id: str, seat_id: str) -> None:
     try:
         with transaction.atomic():
             seat_sales.sale_record(
-                event_id=int(event_id), hold_id=hold.hold_id, user_id=int(user_id)
+                hold=services.hold_confirm(
+                    event_id=int(event_id), hold_id=hold.hold_id, user_id=int(user_id)
+                )
             )
     except DomainError as exc:
         _say(step="refused", code=exc.code)

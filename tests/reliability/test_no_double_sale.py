@@ -44,9 +44,9 @@ def _hold(event: Event, user_id: int, seats: list[int]) -> Any:
 def _sell(event: Event, user_id: int, hold_id: int) -> Any:
     with transaction.atomic():
         return seat_sales.sale_record(
-            event_id=event.pk,
-            hold_id=hold_id,
-            user_id=user_id,
+            hold=seat_services.hold_confirm(
+                event_id=event.pk, hold_id=hold_id, user_id=user_id
+            ),
             order_reference=f"drill-{user_id}-{hold_id}",
         )
 
@@ -70,7 +70,9 @@ def test_unique_constraint_stops_a_double_sale_after_redis_forgot_the_hold(
         try:
             with transaction.atomic():
                 seat_sales.sale_record(
-                    event_id=event.pk, hold_id=hold_a.hold_id, user_id=fan_a.pk
+                    hold=seat_services.hold_confirm(
+                        event_id=event.pk, hold_id=hold_a.hold_id, user_id=fan_a.pk
+                    )
                 )
                 a_written.set()
                 b_waiting.wait(10)

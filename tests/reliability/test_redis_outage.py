@@ -43,7 +43,11 @@ def _buy(event: Event, user: Any, seat: int) -> None:
         seat_ids=[seat],
     )
     with transaction.atomic():
-        seat_sales.sale_record(event_id=event.pk, hold_id=hold.hold_id, user_id=user.pk)
+        seat_sales.sale_record(
+            hold=seat_services.hold_confirm(
+                event_id=event.pk, hold_id=hold.hold_id, user_id=user.pk
+            )
+        )
     room_services.admission_session_end(
         event_id=event.pk, session_id=grant.claims.session_id
     )

@@ -16,9 +16,9 @@ from onsale.events.exceptions import (
 )
 from onsale.events.models import Event
 from onsale.events.tests.factories import EventFactory
-from onsale.platform.models import AuditEntry
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP
+from onsale.usermgmt.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -66,6 +66,7 @@ from onsale.payments.webhooks import (
     webhook_signature,
     webhook_signature_verify,
 )
+from onsale.platform.db import locked
 
 _TEST_CARDS = {SUCCESS_CARD, DECLINE_CARD, INSUFFICIENT_FUNDS_CARD, TIMEOUT_CARD}
 
@@ -250,11 +251,7 @@ class FakeGateway:
             return _as_refund(existing)
         try:
             with transaction.atomic():
-                charge = (
-                    FakeProviderCharge.objects.select_for_update()
-                    .filter(pk=charge_id)
-                    .first()
-                )
+                charge = locked(FakeProviderCharge.objects.filter(pk=charge_id)).first()
                 if (
                     charge is None
                     or charge.status != FakeProviderCharge.Status.SUCCEEDED

@@ -11,7 +11,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from onsale.events.models import Event
-from onsale.platform.audit import audit_record
+from onsale.platform import db
 from onsale.seatselection.exceptions import SeatMapLocked
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, SeatSale, Section
 from onsale.seatselection.seat_state import (
@@ -23,6 +23,7 @@ from onsale.seatselection.seatmaps.parse import (
     _invalid,
     seatmap_parse,
 )
+from onsale.usermgmt.audit import audit_record
 from onsale.usermgmt.models import User
 
 # --- Seat maps: writing ---------------------------------------------------------
@@ -59,7 +60,7 @@ def seatmap_replace(*, event: Event, data: Any, actor: User | None = None) -> Se
     """
     spec = seatmap_parse(data=data)
     with transaction.atomic():
-        locked = Event.objects.select_for_update().get(pk=event.pk)
+        locked = db.locked(Event.objects.all()).get(pk=event.pk)
         _seatmap_check_replaceable(locked)
         # Plain DELETEs: nothing references these rows (no sale, checked above),
         # and the ORM's cascade collector would load 50,000 seats to delete them.
@@ -102,7 +103,7 @@ def seatmap_replace(*, event: Event, data: Any, actor: User | None = None) -> Se
             section_pk=section_pk,
             category_pk=category_pk,
         )
-        seatmap, created = SeatMap.objects.select_for_update().get_or_create(
+        seatmap, created = db.locked(SeatMap.objects.all()).get_or_create(
             event=locked, defaults={"seat_count": len(spec.seats)}
         )
         if not created:
@@ -219,7 +220,7 @@ def seats_block_set(
     """
     wanted = set(seat_ids)
     with transaction.atomic():
-        seatmap = SeatMap.objects.select_for_update().filter(event=event).first()
+        seatmap = db.locked(SeatMap.objects.filter(event=event)).first()
         if seatmap is None:
             raise _invalid("seatmap_not_found", "This event has no seat map.", "map")
         found = set(

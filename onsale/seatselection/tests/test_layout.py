@@ -9,6 +9,7 @@ from django.db import transaction
 from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import layout as seat_layout
 from onsale.seatselection import sales as seat_sales
+from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatMapNotFound
 from onsale.seatselection.models import PriceCategory, SeatMap
 from onsale.seatselection.tests.conftest import seat_ids
@@ -45,9 +46,9 @@ def test_sold_seat_ids_and_general_admission_sold_read_mysql(seated_event, fan):
     held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
     with transaction.atomic():
         seat_sales.sale_record(
-            event_id=seated_event.pk,
-            hold_id=held.hold_id,
-            user_id=fan.pk,
+            hold=seat_services.hold_confirm(
+                event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+            ),
             order_reference="o-1",
         )
     PriceCategory.objects.filter(event=seated_event, code="GA").update(ga_sold=3)

@@ -8,8 +8,9 @@ import time
 import pytest
 from django.db import transaction
 
+from onsale.platform.db import TransactionRequired
 from onsale.platform.redis import redis_client
-from onsale.seatselection import exceptions, selectors
+from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
@@ -23,9 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _sell(event_id: int, held, user_id: int) -> None:
     with transaction.atomic():
         seat_sales.sale_record(
-            event_id=event_id,
-            hold_id=held.hold_id,
-            user_id=user_id,
+            hold=services.hold_confirm(
+                event_id=event_id, hold_id=held.hold_id, user_id=user_id
+            ),
             order_reference="o-1",
         )
 
@@ -122,3 +123,37 @@ def test_sale_release_deletes_the_orders_sales_and_gives_back_places(seated_even
     assert released == sorted(ids[:2])
     assert SeatSale.objects.filter(event=seated_event).count() == 0
     assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 1
+
+
+def test_sale_record_refuses_outside_a_transaction(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
+
+    with pytest.raises(TransactionRequired):
+        seat_sales.sale_record(
+            hold=services.hold_confirm(
+                event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+            ),
+            order_reference="o-1",
+        )
+
+    assert SeatSale.objects.count() == 0
+    assert _sold_bits(seated_event.pk) == set()
+    assert held_indexes(seated_event.pk) == {0}  # the hold is still there
+
+
+def test_sale_release_refuses_outside_a_transaction(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
+    _sell(seated_event.pk, held, fan.pk)
+    PriceCategory.objects.filter(event=seated_event, code="GA").update(ga_sold=3)
+
+    with pytest.raises(TransactionRequired):
+        seat_sales.sale_release(
+            event_id=seated_event.pk,
+            order_reference="o-1",
+            general_admission=[("GA", 2)],
+        )
+
+    assert SeatSale.objects.filter(event=seated_event).count() == 1
+    assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 3

@@ -35,9 +35,9 @@ def test_a_block_whose_redis_update_was_lost_is_healed(seated_event):
 def _sell(event_id: int, held, user_id: int) -> None:
     with transaction.atomic():
         seat_sales.sale_record(
-            event_id=event_id,
-            hold_id=held.hold_id,
-            user_id=user_id,
+            hold=services.hold_confirm(
+                event_id=event_id, hold_id=held.hold_id, user_id=user_id
+            ),
             order_reference="o-1",
         )
 

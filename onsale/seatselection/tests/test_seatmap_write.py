@@ -80,7 +80,8 @@ def test_a_failed_write_leaves_the_old_map(seated_event, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(SeatMap.objects, "select_for_update", explode)
+    # The write fails where it locks the seat map, after the old seats are gone.
+    monkeypatch.setattr(SeatMap.objects, "all", explode)
     with pytest.raises(RuntimeError):
         seatmap_replace(event=seated_event, data=FULL_MAP)
 

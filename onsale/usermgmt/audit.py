@@ -9,8 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from onsale.platform.models import AuditEntry
-from onsale.usermgmt.models import Organization, User
+from onsale.usermgmt.models import AuditEntry, Organization, User
 
 
 def _plain(value: Any) -> Any:
