@@ -21,7 +21,7 @@ from onsale.events.models import Event
 from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.selectors import hold_get
 from onsale.seatselection.tests.helpers import held_indexes
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 from onsale.waitingroom.services import admission_session_start
 from tests.faults.proxy import FaultProxy
 from tests.reliability.conftest import (

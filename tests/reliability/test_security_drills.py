@@ -28,9 +28,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection.tests.helpers import held_indexes, run_parallel
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
 from onsale.waitingroom import admission as room_admission
 from onsale.waitingroom import services as room_services
 from onsale.waitingroom.access import AccessClaims, access_token_issue

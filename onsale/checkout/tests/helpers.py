@@ -11,11 +11,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.payments.fake.cards import SUCCESS_CARD
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import EventFactory, UserFactory
 from onsale.waitingroom.services import admission_session_start
 
 # 5 rows x 10 seats at 50.00, 3 rows x 10 at 30.50, 100 standing at 25.

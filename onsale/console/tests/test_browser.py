@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from onsale.events.models import Event
 from onsale.platform.models import AuditEntry
-from onsale.usermgmt.tests.factories import OrganizerFactory
+from onsale.testutils.factories import OrganizerFactory
 from onsale.waitingroom.models import WaitingRoomConfig
 from tests.faults.local_http import answers_200, free_port
 

@@ -14,8 +14,8 @@ from onsale.console.live import (
     seat_gauges_collect,
 )
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.observability.metrics import gauges_collect
+from onsale.testutils.factories import EventFactory
 from onsale.waitingroom.selectors import waitingroom_config_get
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
-from onsale.usermgmt.tests.factories import OrganizerFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from onsale.events.exceptions import (
     EventStatusChangeInvalid,
 )
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.models import AuditEntry
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.tests.conftest import SMALL_MAP
+from onsale.testutils.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from onsale.checkout.tests.helpers import (
 from onsale.orders.models import Order
 from onsale.orders.tests.helpers import buy
 from onsale.payments.fake.cards import DECLINE_CARD
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import OrganizerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

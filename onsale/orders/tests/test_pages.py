@@ -7,7 +7,7 @@ from django.test import Client
 
 from onsale.checkout.tests.helpers import Shopper, seat_ids, seated_event
 from onsale.orders.models import Order
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,9 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
 
 # A small venue: 5 rows x 10 seats in A, 3 rows x 10 in B, 100 standing places.
 SMALL_MAP: dict[str, Any] = {

@@ -15,7 +15,7 @@ from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.seatselection.tests.conftest import seat_ids
 from onsale.seatselection.tests.helpers import held_indexes, hold
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
 from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection import layout as seat_layout
@@ -24,7 +23,7 @@ from onsale.seatselection.tests.helpers import (
     hold,
     run_parallel,
 )
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import EventFactory, UserFactory
 
 
 @pytest.fixture

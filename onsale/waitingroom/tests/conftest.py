@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
+from onsale.testutils.factories import EventFactory
 from onsale.waitingroom import selectors
 from onsale.waitingroom.admission import (
     waitingroom_config_ensure,

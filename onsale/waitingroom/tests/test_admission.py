@@ -291,7 +291,7 @@ def test_closed_idle_rooms_leave_the_beat(make_room):
 
 @pytest.mark.django_db
 def test_waitingroom_config_ensure_creates_the_defaults_once(settings):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
 

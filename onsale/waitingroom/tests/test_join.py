@@ -271,7 +271,7 @@ def test_draw_method_is_uniform_over_many_seeds():
 
 @pytest.mark.django_db(transaction=True)
 def test_first_use_by_many_threads_creates_one_configuration(make_room):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
     barrier = threading.Barrier(12)
