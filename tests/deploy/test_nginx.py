@@ -412,9 +412,8 @@ def test_the_seat_stream_goes_unbuffered_to_the_asgi_server(
 
     from onsale.seatselection import selectors
     from onsale.seatselection.seatmaps.write import seatmap_replace
-    from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-    from onsale.seatselection.tests.helpers import hold
     from onsale.testutils.factories import EventFactory
+    from onsale.testutils.seats import SMALL_MAP, hold, seat_ids
 
     event = EventFactory()
     seatmap_replace(event=event, data=SMALL_MAP)

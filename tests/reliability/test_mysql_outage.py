@@ -20,8 +20,8 @@ from rest_framework.test import APIClient
 from onsale.events.models import Event
 from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.selectors import hold_get
-from onsale.seatselection.tests.helpers import held_indexes
 from onsale.testutils.factories import UserFactory
+from onsale.testutils.seats import held_indexes
 from onsale.waitingroom.services import admission_session_start
 from tests.faults.proxy import FaultProxy
 from tests.reliability.conftest import (

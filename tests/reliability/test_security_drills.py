@@ -28,8 +28,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.seatselection.tests.helpers import held_indexes, run_parallel
 from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
+from onsale.testutils.seats import held_indexes, run_parallel
 from onsale.waitingroom import admission as room_admission
 from onsale.waitingroom import services as room_services
 from onsale.waitingroom.access import AccessClaims, access_token_issue

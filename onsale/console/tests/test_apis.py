@@ -19,8 +19,8 @@ from onsale.events.models import Event
 from onsale.orders.models import Order, OrderLine
 from onsale.platform.models import AuditEntry
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap
-from onsale.seatselection.tests.conftest import SMALL_MAP
 from onsale.testutils.factories import EventFactory, OrganizerFactory
+from onsale.testutils.seats import SMALL_MAP
 from onsale.waitingroom import selectors as waitingroom_selectors
 from onsale.waitingroom.admission import waitingroom_config_ensure
 from onsale.waitingroom.models import WaitingRoomConfig

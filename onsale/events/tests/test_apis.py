@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from onsale.events.models import Event
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP
 from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
+from onsale.testutils.seats import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from onsale.events.exceptions import (
 from onsale.events.models import Event
 from onsale.platform.models import AuditEntry
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP
 from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,8 @@ from onsale.seatselection import layout as seat_layout
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.exceptions import SeatMapNotFound
 from onsale.seatselection.models import PriceCategory, SeatMap
-from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import hold
 from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import hold, seat_ids
 
 pytestmark = pytest.mark.django_db
 
