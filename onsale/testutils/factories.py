@@ -12,7 +12,7 @@ from onsale.events.models import Event
 from onsale.usermgmt.models import Organization, User
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     """An organization with a unique name (reused when the name is given)."""
 
     class Meta:
@@ -22,7 +22,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Organization {n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A fan with a unique email and the tests' known password."""
 
     class Meta:
@@ -49,7 +49,7 @@ class OrganizerFactory(UserFactory):
     organization = factory.SubFactory(OrganizationFactory)
 
 
-class EventFactory(factory.django.DjangoModelFactory):
+class EventFactory(factory.django.DjangoModelFactory[Event]):
     """A published event of a new organization, on sale in five minutes."""
 
     class Meta:

@@ -138,11 +138,11 @@ def test_checkout_on_a_slow_mysql_is_503_and_its_retry_makes_one_order(
     """The checkout times out half-way (MySQL seconds slow): 503, and nothing
     half-made stays: no order, no sale, no charge. The client's retry with the
     same Idempotency-Key, once MySQL is back, makes exactly one paid order."""
-    from onsale.checkout.tests.helpers import checkout_body
     from onsale.orders.ledger_reconcile import fake_ledger_reconcile
     from onsale.orders.models import Order
     from onsale.payments.fake.models import FakeProviderCharge
     from onsale.seatselection.models import SeatSale
+    from onsale.testutils.checkout import checkout_body
 
     event = seated_event
     room_open(event)

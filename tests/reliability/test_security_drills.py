@@ -367,8 +367,8 @@ def test_negative_and_huge_quantities_hold_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_client_sent_prices_are_ignored(seated_event: Event) -> None:
-    from onsale.checkout.tests.helpers import checkout_body
     from onsale.payments.fake.models import FakeProviderCharge
+    from onsale.testutils.checkout import checkout_body
 
     event = seated_event
     room_open(event)
