@@ -85,7 +85,7 @@ def password() -> str:
 
 @pytest.fixture
 def fan(db: Any, password: str) -> Any:
-    from onsale.usermgmt.tests.factories import UserFactory
+    from onsale.testutils.factories import UserFactory
 
     return UserFactory(password=password)
 

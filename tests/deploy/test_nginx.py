@@ -287,7 +287,7 @@ def burst(url: str, seconds: float, clients: int) -> list[tuple[int, str]]:
 def test_status_polls_are_served_from_the_micro_cache(
     stack: Stack, transactional_db: object
 ):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
     path = f"/api/v1/events/{event.pk}/queue/status"
@@ -316,7 +316,7 @@ def test_status_polls_are_served_from_the_micro_cache(
 def test_status_answers_carry_no_cookie_and_the_same_document(
     stack: Stack, transactional_db: object
 ):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
     path = f"/api/v1/events/{event.pk}/queue/status"
@@ -330,7 +330,7 @@ def test_status_answers_carry_no_cookie_and_the_same_document(
 def test_join_is_limited_per_real_client_address(
     stack: Stack, transactional_db: object
 ):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
     path = f"/api/v1/events/{event.pk}/queue"
@@ -410,11 +410,10 @@ def test_the_seat_stream_goes_unbuffered_to_the_asgi_server(
     deliver nothing until it ended)."""
     import http.client
 
-    from onsale.events.tests.factories import EventFactory
     from onsale.seatselection import selectors
     from onsale.seatselection.seatmaps.write import seatmap_replace
-    from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-    from onsale.seatselection.tests.helpers import hold
+    from onsale.testutils.factories import EventFactory
+    from onsale.testutils.seats import SMALL_MAP, hold, seat_ids
 
     event = EventFactory()
     seatmap_replace(event=event, data=SMALL_MAP)

@@ -517,8 +517,8 @@ def event_on_sale(
     """A published event of `organizer`'s organization with a seat map, its
     on-sale `onsale_in` from now (the pre-queue opens an hour before it)."""
     from onsale.events.models import Event
-    from onsale.events.tests.factories import EventFactory
     from onsale.seatselection.seatmaps.write import seatmap_replace
+    from onsale.testutils.factories import EventFactory
     from onsale.waitingroom.admission import (
         waitingroom_config_ensure,
         waitingroom_live_config_push,

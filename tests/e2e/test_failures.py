@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from onsale.orders.models import Order
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.seatselection import services as seat_services
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom.admission import waitingroom_live_config_push
 from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.services import admission_session_start, queue_position_get

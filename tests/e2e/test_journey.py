@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from onsale.orders.models import Order
+from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.usermgmt.models import User
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom.services import queue_join
 from tests.e2e.conftest import PASSWORD, event_on_sale, seat_map_ready, wait_until
 

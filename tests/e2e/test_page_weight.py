@@ -13,7 +13,7 @@ from onsale.config.management.commands.demo_load import (
     DEMO_SEATMAP,
     DEMO_SEATMAP_SEATS,
 )
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import OrganizerFactory, UserFactory
 from tests.e2e.conftest import event_on_sale, seat_map_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)

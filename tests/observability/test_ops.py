@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from onsale.platform.observability import metrics
 from onsale.platform.observability.metrics import QueueState
 from onsale.platform.redis import redis_client
+from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.usermgmt.models import User
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 
 URL = "/api/v1/ops/status"
 

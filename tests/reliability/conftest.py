@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.platform import redis as platform_redis
 from onsale.seatselection.seatmaps.write import seatmap_replace
+from onsale.testutils.factories import EventFactory
 from onsale.waitingroom import selectors as room_selectors
 from tests.faults.redis_server import RedisServer
 

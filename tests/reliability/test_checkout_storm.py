@@ -23,16 +23,15 @@ import redis
 from django.db import connection
 from rest_framework.test import APIClient
 
-from onsale.checkout.tests.helpers import checkout_body
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import SeatSale
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.checkout import checkout_body
+from onsale.testutils.factories import EventFactory, UserFactory
 from onsale.waitingroom.services import admission_session_start
 from tests.faults.redis_server import RedisServer
 

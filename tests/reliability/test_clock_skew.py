@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from onsale.events.models import Event
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 from onsale.waitingroom import clock
 from onsale.waitingroom.admission import admission_evaluate
 from tests.faults.child import child_start

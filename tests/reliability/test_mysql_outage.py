@@ -20,8 +20,8 @@ from rest_framework.test import APIClient
 from onsale.events.models import Event
 from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.selectors import hold_get
-from onsale.seatselection.tests.helpers import held_indexes
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
+from onsale.testutils.seats import held_indexes
 from onsale.waitingroom.services import admission_session_start
 from tests.faults.proxy import FaultProxy
 from tests.reliability.conftest import (
@@ -138,11 +138,11 @@ def test_checkout_on_a_slow_mysql_is_503_and_its_retry_makes_one_order(
     """The checkout times out half-way (MySQL seconds slow): 503, and nothing
     half-made stays: no order, no sale, no charge. The client's retry with the
     same Idempotency-Key, once MySQL is back, makes exactly one paid order."""
-    from onsale.checkout.tests.helpers import checkout_body
     from onsale.orders.ledger_reconcile import fake_ledger_reconcile
     from onsale.orders.models import Order
     from onsale.payments.fake.models import FakeProviderCharge
     from onsale.seatselection.models import SeatSale
+    from onsale.testutils.checkout import checkout_body
 
     event = seated_event
     room_open(event)

@@ -23,7 +23,7 @@ from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatAlreadySold
 from onsale.seatselection.models import SeatSale
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 from tests.faults.redis_server import RedisServer
 from tests.reliability.conftest import seat_ids
 

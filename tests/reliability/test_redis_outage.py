@@ -19,7 +19,7 @@ from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatsUnavailable
 from onsale.seatselection.models import SeatSale
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 from onsale.waitingroom import services as room_services
 from onsale.waitingroom.admission import admission_evaluate
 from tests.faults.redis_server import RedisServer

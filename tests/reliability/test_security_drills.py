@@ -28,9 +28,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
-from onsale.seatselection.tests.helpers import held_indexes, run_parallel
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
+from onsale.testutils.seats import held_indexes, run_parallel
 from onsale.waitingroom import admission as room_admission
 from onsale.waitingroom import services as room_services
 from onsale.waitingroom.access import AccessClaims, access_token_issue
@@ -368,8 +367,8 @@ def test_negative_and_huge_quantities_hold_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_client_sent_prices_are_ignored(seated_event: Event) -> None:
-    from onsale.checkout.tests.helpers import checkout_body
     from onsale.payments.fake.models import FakeProviderCharge
+    from onsale.testutils.checkout import checkout_body
 
     event = seated_event
     room_open(event)

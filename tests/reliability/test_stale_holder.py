@@ -16,7 +16,7 @@ from onsale.events.models import Event
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import HoldExpired
 from onsale.seatselection.models import SeatSale
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 from tests.faults.child import child_start
 from tests.faults.process import pause, resume
 from tests.reliability.conftest import seat_ids

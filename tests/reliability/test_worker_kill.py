@@ -26,11 +26,12 @@ from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from onsale.checkout.tests import helpers
 from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order, Ticket
 from onsale.orders.tasks import orders_fulfil_sweep
 from onsale.payments.fake.models import FakeProviderCharge
+from onsale.testutils.checkout import Shopper, seated_event
+from onsale.testutils.seats import seat_ids
 from onsale.testutils.worker import wait_for, worker_start
 
 __all__ = ["worker_start"]  # the fixture, imported so pytest finds it here
@@ -83,9 +84,9 @@ def _paid_order_awaiting_fulfilment(settings: Any) -> tuple[int, list[int]]:
     the broker. Returns the order id and the seats."""
     settings.FAKE_PAYMENTS_LATENCY_MS = 0
     settings.FAKE_PAYMENTS_FAULT_RATE = 0.0
-    event = helpers.seated_event()
-    shopper = helpers.Shopper(event)
-    seats = helpers.seat_ids(event)[:3]
+    event = seated_event()
+    shopper = Shopper(event)
+    seats = seat_ids(event)[:3]
     response = shopper.checkout(shopper.hold(seats).hold_id)
     assert response.status_code == 201, response.content
     order_id = int(response.json()["id"])

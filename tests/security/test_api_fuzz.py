@@ -51,7 +51,7 @@ def keep_db_connection():
 
 @pytest.fixture
 def organizer_user(db, keep_db_connection):
-    from onsale.usermgmt.tests.factories import OrganizerFactory
+    from onsale.testutils.factories import OrganizerFactory
 
     return OrganizerFactory()
 

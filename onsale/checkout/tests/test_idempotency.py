@@ -13,16 +13,11 @@ from rest_framework.test import APIClient
 
 from onsale.checkout import idempotency
 from onsale.checkout.models import IdempotencyRecord
-from onsale.checkout.tests.helpers import (
-    Shopper,
-    assert_error,
-    checkout_body,
-    seat_ids,
-    seated_event,
-)
 from onsale.orders.models import Order
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.payments.fake.models import FakeProviderCharge
+from onsale.testutils.checkout import Shopper, assert_error, checkout_body, seated_event
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

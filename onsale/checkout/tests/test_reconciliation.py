@@ -14,7 +14,6 @@ import pytest
 import redis
 from django.db import OperationalError, connection
 
-from onsale.checkout.tests.helpers import Shopper, checkout_body, seated_event
 from onsale.orders import fulfilment, inventory, refunds
 from onsale.orders import tasks as order_tasks
 from onsale.orders.ledger_reconcile import fake_ledger_reconcile
@@ -30,6 +29,7 @@ from onsale.payments.fake.gateway import FakeGateway
 from onsale.payments.fake.models import FakeProviderCharge, FakeProviderEvent
 from onsale.seatselection.models import Seat, SeatSale
 from onsale.seatselection.selectors import availability_snapshot
+from onsale.testutils.checkout import Shopper, checkout_body, seated_event
 
 BIG_MAP = {
     "categories": [

@@ -13,15 +13,6 @@ from rest_framework.test import APIClient
 
 from onsale.checkout import services
 from onsale.checkout.models import IdempotencyRecord
-from onsale.checkout.tests.helpers import (
-    Shopper,
-    assert_error,
-    checkout_body,
-    ledger_for,
-    seat_ids,
-    seat_unavailable,
-    seated_event,
-)
 from onsale.orders import fulfilment, refunds
 from onsale.orders import tasks as order_tasks
 from onsale.orders.models import Order, Ticket
@@ -32,6 +23,15 @@ from onsale.payments.fake.cards import (
 )
 from onsale.payments.fake.models import FakeProviderCharge
 from onsale.seatselection.models import PriceCategory, SeatSale
+from onsale.testutils.checkout import (
+    Shopper,
+    assert_error,
+    checkout_body,
+    ledger_for,
+    seat_unavailable,
+    seated_event,
+)
+from onsale.testutils.seats import seat_ids
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.exceptions import AccessSessionEnded
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from onsale.checkout.tests.helpers import Shopper, checkout_body, seat_ids, seated_event
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.platform.observability import telemetry
+from onsale.testutils.checkout import Shopper, checkout_body, seated_event
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,6 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from onsale.checkout.tests.helpers import (
-    Shopper,
-    assert_error,
-    seat_ids,
-    seat_unavailable,
-    seated_event,
-)
 from onsale.orders.ledger_reconcile import fake_ledger_reconcile
 from onsale.orders.models import Order
 from onsale.payments import (
@@ -32,6 +25,13 @@ from onsale.payments.fake.models import FakeProviderCharge, FakeProviderEvent
 from onsale.payments.models import WebhookReceipt
 from onsale.payments.webhooks import webhook_signature
 from onsale.seatselection.models import SeatSale
+from onsale.testutils.checkout import (
+    Shopper,
+    assert_error,
+    seat_unavailable,
+    seated_event,
+)
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

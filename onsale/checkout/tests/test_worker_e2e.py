@@ -10,16 +10,12 @@ from typing import Any
 
 import pytest
 
-from onsale.checkout.tests.helpers import (
-    Shopper,
-    seat_ids,
-    seat_unavailable,
-    seated_event,
-)
 from onsale.orders.models import Order
 from onsale.payments.fake.cards import TIMEOUT_CARD
 from onsale.payments.fake.models import FakeProviderCharge
 from onsale.seatselection.models import SeatSale
+from onsale.testutils.checkout import Shopper, seat_unavailable, seated_event
+from onsale.testutils.seats import seat_ids
 from onsale.testutils.worker import wait_for, worker_start
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.exceptions import AccessSessionEnded

@@ -16,12 +16,11 @@ from rest_framework.test import APIClient
 
 from onsale.events import services as event_services
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.orders.models import Order, OrderLine
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap
-from onsale.seatselection.tests.conftest import SMALL_MAP
+from onsale.testutils.factories import EventFactory, OrganizerFactory
+from onsale.testutils.seats import SMALL_MAP
 from onsale.usermgmt.models import AuditEntry
-from onsale.usermgmt.tests.factories import OrganizerFactory
 from onsale.waitingroom import selectors as waitingroom_selectors
 from onsale.waitingroom.admission import waitingroom_config_ensure
 from onsale.waitingroom.models import WaitingRoomConfig

@@ -25,8 +25,8 @@ from django.db import connection
 from django.utils import timezone
 
 from onsale.events.models import Event
+from onsale.testutils.factories import OrganizerFactory
 from onsale.usermgmt.models import AuditEntry
-from onsale.usermgmt.tests.factories import OrganizerFactory
 from onsale.waitingroom.models import WaitingRoomConfig
 from tests.faults.local_http import answers_200, free_port
 

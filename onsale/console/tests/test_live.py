@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from onsale.checkout.tests.helpers import Shopper, checkout_body, seat_ids, seated_event
 from onsale.console.live import (
     SeatCounts,
     event_live_get,
@@ -14,8 +13,10 @@ from onsale.console.live import (
     seat_gauges_collect,
 )
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.observability.metrics import gauges_collect
+from onsale.testutils.checkout import Shopper, checkout_body, seated_event
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import seat_ids
 from onsale.waitingroom.selectors import waitingroom_config_get
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from onsale.events.tests.factories import EventFactory
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import EventFactory, UserFactory
 
 
 def _client(user) -> Client:

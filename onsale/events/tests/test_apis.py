@@ -11,10 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
+from onsale.testutils.seats import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
 

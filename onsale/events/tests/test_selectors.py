@@ -10,8 +10,7 @@ from django.utils import timezone
 from onsale.events import selectors
 from onsale.events.exceptions import EventNotFound
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

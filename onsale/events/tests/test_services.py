@@ -15,9 +15,9 @@ from onsale.events.exceptions import (
     EventStatusChangeInvalid,
 )
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import SMALL_MAP
 from onsale.usermgmt.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-# The same test settings as checkout's tests (fake provider without latency,
-# files in a per-test folder, eager tasks that retry).
-from onsale.checkout.tests.conftest import _checkout_test_settings  # noqa: F401
-from onsale.checkout.tests.helpers import seated_event
+from onsale.testutils.checkout import seated_event
+
+
+@pytest.fixture(autouse=True)
+def _checkout_test_settings(checkout_test_settings: None) -> None:
+    """The same test settings as checkout's tests (fake provider without
+    latency, files in a per-test folder, eager tasks that retry)."""
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from onsale.checkout.tests.helpers import Shopper
 from onsale.events.models import Event
 from onsale.orders.models import Order
+from onsale.testutils.checkout import Shopper
 
 
 def buy(event: Event, seats: list[int], *, card: str | None = None) -> Any:

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from onsale.checkout.tests.helpers import Shopper
 from onsale.orders import inventory
 from onsale.orders.exceptions import AccessTokenMissing
+from onsale.testutils.checkout import Shopper
 from onsale.waitingroom.exceptions import AccessTokenInvalid
 
 pytestmark = pytest.mark.django_db(transaction=True)

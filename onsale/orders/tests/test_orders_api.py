@@ -7,14 +7,12 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from onsale.checkout.tests.helpers import (
-    assert_error,
-    seat_ids,
-)
 from onsale.orders.models import Order
 from onsale.orders.tests.helpers import buy
 from onsale.payments.fake.cards import DECLINE_CARD
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.checkout import assert_error
+from onsale.testutils.factories import OrganizerFactory, UserFactory
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from onsale.checkout.tests.helpers import Shopper, seat_ids, seated_event
 from onsale.orders.models import Order
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.checkout import Shopper, seated_event
+from onsale.testutils.factories import UserFactory
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

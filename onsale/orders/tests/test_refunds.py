@@ -13,11 +13,6 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from onsale.checkout.tests.helpers import (
-    assert_error,
-    seat_ids,
-    seat_unavailable,
-)
 from onsale.orders.models import RefundPolicy
 from onsale.orders.refunds import refund_policy_set
 from onsale.orders.tests.helpers import buy
@@ -25,6 +20,8 @@ from onsale.payments.fake.models import FakeProviderCharge, FakeProviderRefund
 from onsale.platform.redis import redis_client
 from onsale.seatselection.keys import seat_changes_channel
 from onsale.seatselection.models import Seat, SeatSale
+from onsale.testutils.checkout import assert_error, seat_unavailable
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from onsale.checkout.tests.helpers import seat_ids
 from onsale.orders import selectors
 from onsale.orders.models import Order
 from onsale.orders.tests.helpers import buy
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from onsale.checkout.tests.helpers import Shopper, seat_ids
 from onsale.orders import inventory
 from onsale.orders.models import Order
 from onsale.orders.services import order_create
 from onsale.platform.db import TransactionRequired
 from onsale.seatselection.models import SeatSale
+from onsale.testutils.checkout import Shopper
+from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

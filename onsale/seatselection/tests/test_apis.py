@@ -7,10 +7,15 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import selectors
-from onsale.seatselection.tests.conftest import SMALL_MAP, admitted_client, seat_ids
-from onsale.seatselection.tests.helpers import active_holds, held_indexes
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import (
+    SMALL_MAP,
+    active_holds,
+    admitted_client,
+    held_indexes,
+    seat_ids,
+)
 from onsale.waitingroom.access import AccessClaims, access_token_issue
 from onsale.waitingroom.services import admission_session_end
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import layout as seat_layout
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.exceptions import SeatMapNotFound
 from onsale.seatselection.models import PriceCategory, SeatMap
-from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import hold
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import hold, seat_ids
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,8 @@ from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
-from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import held_indexes, hold
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
+from onsale.testutils.seats import held_indexes, hold, seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,7 @@ from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import SeatSale
 from onsale.seatselection.seatmaps.write import seats_block_set
-from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import hold, run_parallel
+from onsale.testutils.seats import hold, run_parallel, seat_ids
 
 
 @pytest.mark.django_db

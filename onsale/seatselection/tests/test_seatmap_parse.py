@@ -15,7 +15,7 @@ from onsale.seatselection import selectors
 from onsale.seatselection.exceptions import SeatMapInvalid
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
 from onsale.seatselection.seatmaps.parse import seatmap_parse
-from onsale.seatselection.tests.conftest import SMALL_MAP
+from onsale.testutils.seats import SMALL_MAP
 
 pytestmark = pytest.mark.django_db
 

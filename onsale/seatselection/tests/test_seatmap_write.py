@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import layout as seat_layout
 from onsale.seatselection import selectors
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import SMALL_MAP, seat_ids
 
 pytestmark = pytest.mark.django_db
 

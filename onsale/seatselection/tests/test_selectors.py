@@ -8,12 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from onsale.events.tests.factories import EventFactory
 from onsale.seatselection import scripts, selectors
 from onsale.seatselection.exceptions import HoldNotFound
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.helpers import hold
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import SMALL_MAP, hold, seat_ids
 
 pytestmark = pytest.mark.django_db
 

@@ -9,22 +9,22 @@ import time
 
 import pytest
 
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
 from onsale.seatselection import exceptions, selectors, services
 from onsale.seatselection import layout as seat_layout
 from onsale.seatselection.keys import seat_key
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.helpers import (
+from onsale.testutils.factories import EventFactory, UserFactory
+from onsale.testutils.seats import (
     FAR_FUTURE,
+    SMALL_MAP,
     active_holds,
     fan_counts,
     held_indexes,
     hold,
     run_parallel,
+    seat_ids,
 )
-from onsale.usermgmt.tests.factories import UserFactory
 
 
 @pytest.fixture

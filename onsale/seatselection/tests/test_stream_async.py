@@ -11,8 +11,7 @@ import pytest
 
 from onsale.platform.pubsub import channel_hub
 from onsale.seatselection import selectors, streams
-from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import hold
+from onsale.testutils.seats import hold, seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,14 +27,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
 from onsale.seatselection import selectors
 from onsale.seatselection.keys import seat_changes_channel
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.streams import STREAM_DATABASE_THREADS
-from onsale.seatselection.tests.conftest import SMALL_MAP, seat_ids
-from onsale.seatselection.tests.helpers import hold
+from onsale.testutils.factories import EventFactory
+from onsale.testutils.seats import SMALL_MAP, hold, seat_ids
 
 REPO = Path(__file__).resolve().parents[3]
 STREAMS = 200

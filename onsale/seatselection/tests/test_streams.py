@@ -13,8 +13,7 @@ from django.test import Client
 from onsale.platform.redis import redis_client
 from onsale.seatselection import selectors, streams
 from onsale.seatselection.keys import seat_state_keys
-from onsale.seatselection.tests.conftest import seat_ids
-from onsale.seatselection.tests.helpers import hold
+from onsale.testutils.seats import hold, seat_ids
 
 
 def _frames(response, count: int) -> list[tuple[str, dict]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onsale.events.tests.factories import EventFactory
+from onsale.testutils.factories import EventFactory
 
 
 @pytest.mark.django_db

@@ -7,8 +7,8 @@ from django.test import override_settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.usermgmt.models import User
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
+from onsale.testutils.factories import EventFactory
 from onsale.waitingroom import selectors
 from onsale.waitingroom.admission import (
     waitingroom_config_ensure,
@@ -79,13 +79,3 @@ def make_room(db: Any) -> RoomMaker:
         return config
 
     return make
-
-
-def reconfigure(config: WaitingRoomConfig, **fields: Any) -> WaitingRoomConfig:
-    """Change a room as the organizer API would (new version, pushed live)."""
-    for name, value in fields.items():
-        setattr(config, name, value)
-    config.version += 1
-    config.save()
-    waitingroom_live_config_push(config=config)
-    return config

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import UserFactory
 from onsale.waitingroom import services
 from onsale.waitingroom.access import (
     AccessTokenRequired,

@@ -10,13 +10,13 @@ import pytest
 
 from onsale.events.exceptions import EventNotFound
 from onsale.platform.redis import redis_client
+from onsale.testutils.waitingroom import reconfigure
 from onsale.waitingroom import admission, exceptions, services
 from onsale.waitingroom.clock import clock_advance, clock_inject
 from onsale.waitingroom.keys import waitingroom_key
 from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.selectors import queue_status_get
 from onsale.waitingroom.tasks import waitingroom_tick
-from onsale.waitingroom.tests.conftest import reconfigure
 
 
 def _fill(event_id: int, fans: int, first_user: int = 1) -> None:
@@ -291,7 +291,7 @@ def test_closed_idle_rooms_leave_the_beat(make_room):
 
 @pytest.mark.django_db
 def test_waitingroom_config_ensure_creates_the_defaults_once(settings):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
 

@@ -8,15 +8,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.platform.redis import redis_client
-from onsale.usermgmt.tests.factories import OrganizerFactory, UserFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
+from onsale.testutils.waitingroom import reconfigure
 from onsale.waitingroom import admission, services
 from onsale.waitingroom.access import access_token_verify
 from onsale.waitingroom.clock import clock_advance
 from onsale.waitingroom.keys import waitingroom_key
 from onsale.waitingroom.models import WaitingRoomConfig
-from onsale.waitingroom.tests.conftest import reconfigure
 
 
 def _client(user: Any) -> APIClient:

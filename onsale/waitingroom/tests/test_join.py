@@ -11,6 +11,7 @@ from django.db import connection
 
 from onsale.events import exceptions as event_exceptions
 from onsale.platform.redis import redis_client
+from onsale.testutils.waitingroom import reconfigure
 from onsale.waitingroom import admission, exceptions, scripts, services
 from onsale.waitingroom.clock import clock_inject
 from onsale.waitingroom.draw import (
@@ -21,7 +22,6 @@ from onsale.waitingroom.draw import (
 from onsale.waitingroom.keys import place_bucket_key, waitingroom_key
 from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.selectors import queue_status_get
-from onsale.waitingroom.tests.conftest import reconfigure
 
 
 def _join(event_id: int, user_id: int, ip: str = "198.51.100.7") -> Any:
@@ -271,7 +271,7 @@ def test_draw_method_is_uniform_over_many_seeds():
 
 @pytest.mark.django_db(transaction=True)
 def test_first_use_by_many_threads_creates_one_configuration(make_room):
-    from onsale.events.tests.factories import EventFactory
+    from onsale.testutils.factories import EventFactory
 
     event = EventFactory()
     barrier = threading.Barrier(12)

@@ -6,8 +6,7 @@ import pytest
 from django.test import Client
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import EventFactory, UserFactory
 from onsale.waitingroom.models import WaitingRoomConfig
 
 

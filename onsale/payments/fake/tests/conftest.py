@@ -1,4 +1,8 @@
 from __future__ import annotations
 
-# The same settings as the payments tests (no latency, no faults).
-from onsale.payments.tests.conftest import _payments_test_settings  # noqa: F401
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _payments_test_settings(payments_test_settings: None) -> None:
+    """The same settings as the payments tests (no latency, no faults)."""

@@ -1,4 +1,6 @@
-"""Helpers for the hold tests: parallel runs and a look at the Redis state."""
+"""Seat selection set-up shared by the tests of several apps and tests/: a
+small seat map, the seat ids of an event, an admitted fan's API client,
+holds through the service, parallel runs, and a look at the Redis state."""
 
 from __future__ import annotations
 
@@ -8,10 +10,51 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
+from rest_framework.test import APIClient
 
+from onsale.events.models import Event
 from onsale.platform.redis import redis_client
 from onsale.seatselection import services
 from onsale.seatselection.keys import seat_key
+
+# A small venue: 5 rows x 10 seats in A, 3 rows x 10 in B, 100 standing places.
+SMALL_MAP: dict[str, Any] = {
+    "categories": [
+        {"code": "A", "name": "Stalls", "price": "50.00"},
+        {"code": "B", "name": "Balcony", "price": "30.50"},
+        {
+            "code": "GA",
+            "name": "Standing",
+            "price": "25",
+            "general_admission": True,
+            "capacity": 100,
+        },
+    ],
+    "generate": [
+        {"section": "Stalls", "rows": 5, "seats_per_row": 10, "category": "A"},
+        {"section": "Balcony", "rows": 3, "seats_per_row": 10, "category": "B"},
+    ],
+}
+
+
+def seat_ids(event: Event, *, category: str | None = None) -> list[int]:
+    """The event's seat ids in index order (optionally of one category)."""
+    seats = event.seats.order_by("index")
+    if category:
+        seats = seats.filter(category__code=category)
+    return list(seats.values_list("pk", flat=True))
+
+
+def admitted_client(event: Event, user: Any) -> tuple[APIClient, Any]:
+    """An API client of `user` carrying a fresh access token for `event`."""
+    from onsale.waitingroom.services import admission_session_start
+
+    grant = admission_session_start(event_id=event.pk, user_id=user.pk)
+    client = APIClient()
+    client.force_authenticate(user)
+    client.credentials(HTTP_X_ACCESS_TOKEN=grant.token)
+    return client, grant
+
 
 FAR_FUTURE = 4_000_000_000  # a session end (epoch seconds) that never comes
 
@@ -44,6 +87,8 @@ def run_parallel(
 
 
 def hold(event_id: int, user_id: int, session: str, **kwargs: Any) -> Any:
+    """A hold through seat selection's service for a session that never
+    ends, with the per-fan limit out of the way unless given."""
     kwargs.setdefault("max_seats_per_fan", 1000)
     return services.hold_create(
         event_id=event_id,
@@ -66,8 +111,10 @@ def held_indexes(event_id: int) -> set[int]:
 
 
 def active_holds(event_id: int) -> dict[str, str]:
+    """The event's live holds in Redis (hold id -> its record)."""
     return dict(redis_client().hgetall(seat_key(event_id, "holds")))
 
 
 def fan_counts(event_id: int) -> dict[str, str]:
+    """Seats held per fan in Redis (user id -> count)."""
     return dict(redis_client().hgetall(seat_key(event_id, "fans")))

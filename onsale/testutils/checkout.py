@@ -1,5 +1,6 @@
-"""Shared set-up for checkout and orders tests: an event with a seat map on
-sale, admitted fans with access tokens, holds, and checkout requests."""
+"""Checkout set-up shared by the checkout, orders and console tests and
+tests/: an event with a seat map on sale, admitted fans with access tokens,
+holds, checkout requests, and a look at what they left behind."""
 
 from __future__ import annotations
 
@@ -11,31 +12,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
-from onsale.events.tests.factories import EventFactory
 from onsale.payments.fake.cards import SUCCESS_CARD
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.seatmaps.write import seatmap_replace
-from onsale.usermgmt.tests.factories import UserFactory
+from onsale.testutils.factories import EventFactory, UserFactory
+from onsale.testutils.seats import SMALL_MAP
 from onsale.waitingroom.services import admission_session_start
-
-# 5 rows x 10 seats at 50.00, 3 rows x 10 at 30.50, 100 standing at 25.
-SMALL_MAP: dict[str, Any] = {
-    "categories": [
-        {"code": "A", "name": "Stalls", "price": "50.00"},
-        {"code": "B", "name": "Balcony", "price": "30.50"},
-        {
-            "code": "GA",
-            "name": "Standing",
-            "price": "25",
-            "general_admission": True,
-            "capacity": 100,
-        },
-    ],
-    "generate": [
-        {"section": "Stalls", "rows": 5, "seats_per_row": 10, "category": "A"},
-        {"section": "Balcony", "rows": 3, "seats_per_row": 10, "category": "B"},
-    ],
-}
 
 
 def seated_event(**fields: Any) -> Event:
@@ -45,18 +27,11 @@ def seated_event(**fields: Any) -> Event:
     seatmap = fields.pop("seatmap", SMALL_MAP)
     onsale_at = fields.pop("onsale_at", now - timedelta(hours=1))
     fields.setdefault("starts_at", now + timedelta(days=30))
-    event = EventFactory(onsale_at=now + timedelta(minutes=5), **fields)
+    event = EventFactory.create(onsale_at=now + timedelta(minutes=5), **fields)
     seatmap_replace(event=event, data=seatmap)
     Event.objects.filter(pk=event.pk).update(onsale_at=onsale_at)
     event.refresh_from_db()
     return event
-
-
-def seat_ids(event: Event, *, category: str | None = None) -> list[int]:
-    seats = event.seats.order_by("index")
-    if category:
-        seats = seats.filter(category__code=category)
-    return list(seats.values_list("pk", flat=True))
 
 
 class Shopper:
@@ -64,13 +39,14 @@ class Shopper:
 
     def __init__(self, event: Event, user: Any | None = None) -> None:
         self.event = event
-        self.user = user or UserFactory()
+        self.user = user or UserFactory.create()
         self.grant = admission_session_start(event_id=event.pk, user_id=self.user.pk)
         self.token = self.grant.token
         self.client = APIClient()
         self.client.force_authenticate(self.user)
 
     def hold(self, seats: list[int] | None = None, **kwargs: Any) -> Any:
+        """Hold `seats` (or the best available) for this fan's session."""
         return seat_services.hold_create(
             event_id=self.event.pk,
             user_id=self.user.pk,
@@ -89,8 +65,10 @@ class Shopper:
         token: str | None = None,
         body: dict[str, Any] | None = None,
     ) -> Any:
+        """POST a checkout of the hold, with a fresh idempotency key unless
+        given, and the fan's access token unless another (or none) is."""
         payload = body or checkout_body(hold_id, card=card)
-        headers = {"HTTP_IDEMPOTENCY_KEY": key or uuid.uuid4().hex}
+        headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": key or uuid.uuid4().hex}
         access = self.token if token is None else token
         if access:
             headers["HTTP_X_ACCESS_TOKEN"] = access
@@ -100,6 +78,7 @@ class Shopper:
 def checkout_body(
     hold_id: int, *, card: str = SUCCESS_CARD, **extra: Any
 ) -> dict[str, Any]:
+    """A valid checkout request body for the hold: a card and a buyer."""
     return {
         "hold_id": hold_id,
         "payment": {
@@ -114,6 +93,8 @@ def checkout_body(
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert the response is the API's error body with `status` and `code`;
+    returns the body."""
     assert response.status_code == status, response.content
     body = response.json()
     assert set(body) == {"code", "message", "extra"}
@@ -132,6 +113,7 @@ def seat_unavailable(event: Event, seat_id: int) -> bool:
 
 
 def ledger_for(order_id: int) -> list[Any]:
+    """The fake provider's charges made for the order."""
     from onsale.payments.fake.models import FakeProviderCharge
 
     return list(FakeProviderCharge.objects.filter(idempotency_key=f"order-{order_id}"))
