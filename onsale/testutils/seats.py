@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
 from onsale.platform.redis import redis_client
-from onsale.seatselection import services
+from onsale.seatselection import sales, services
 from onsale.seatselection.keys import seat_key
+from onsale.seatselection.models import PriceCategory, Seat, Section
 
 # A small venue: 5 rows x 10 seats in A, 3 rows x 10 in B, 100 standing places.
 SMALL_MAP: dict[str, Any] = {
@@ -35,6 +36,64 @@ SMALL_MAP: dict[str, Any] = {
         {"section": "Balcony", "rows": 3, "seats_per_row": 10, "category": "B"},
     ],
 }
+
+# The seat map's full form with every field: categories with colours, an
+# accessible seat, a blocked seat, a ranked row.
+FULL_MAP: dict[str, Any] = {
+    "categories": [
+        {"code": "VIP", "name": "Front", "price": "120.00", "color": "#AA0000"},
+        {"code": "STD", "name": "Standard", "price": 45.5},
+    ],
+    "sections": [
+        {
+            "name": "Floor",
+            "rows": [
+                {
+                    "label": "A",
+                    "seats": [
+                        {
+                            "label": "1",
+                            "x": 0,
+                            "y": 0,
+                            "category": "VIP",
+                            "accessibility": ["wheelchair", "companion"],
+                        },
+                        {"label": "2", "x": 1.5, "y": 0, "category": "VIP"},
+                        {
+                            "label": "3",
+                            "x": 3,
+                            "y": 0,
+                            "category": "VIP",
+                            "blocked": True,
+                        },
+                    ],
+                },
+                {
+                    "label": "B",
+                    "rank": 5,
+                    "seats": [
+                        {"label": "1", "x": 0, "y": 2, "category": "STD"},
+                        {"label": "2", "x": 1.5, "y": 2, "category": "STD"},
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+def seatmap_url(event: Event) -> str:
+    """The organizer's seat-map endpoint of `event`."""
+    return f"/api/v1/organizer/events/{event.pk}/seatmap"
+
+
+def seatmap_counts(event: Event) -> tuple[int, int, int]:
+    """How many seats, sections and price categories `event` has in MySQL."""
+    return (
+        Seat.objects.filter(event=event).count(),
+        Section.objects.filter(event=event).count(),
+        PriceCategory.objects.filter(event=event).count(),
+    )
 
 
 def seat_ids(event: Event, *, category: str | None = None) -> list[int]:
@@ -118,3 +177,26 @@ def active_holds(event_id: int) -> dict[str, str]:
 def fan_counts(event_id: int) -> dict[str, str]:
     """Seats held per fan in Redis (user id -> count)."""
     return dict(redis_client().hgetall(seat_key(event_id, "fans")))
+
+
+def sell(event_id: int, held: Any, user_id: int) -> None:
+    """Sell the seats of `held` (a hold's result) as checkout does: fence the
+    hold, then record the sale in a transaction."""
+    with transaction.atomic():
+        sales.sale_record(
+            hold=services.hold_confirm(
+                event_id=event_id, hold_id=held.hold_id, user_id=user_id
+            ),
+            order_reference="o-1",
+        )
+
+
+def sold_bits(event_id: int) -> set[int]:
+    """The seat indexes the event's sold bitmap in Redis marks."""
+    raw = redis_client(decode=False).get(seat_key(event_id, "sold")) or b""
+    return {
+        n * 8 + bit
+        for n, byte in enumerate(raw)
+        for bit in range(8)
+        if byte & (0x80 >> bit)
+    }

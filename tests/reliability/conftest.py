@@ -70,21 +70,14 @@ def room_open(event: Event, **fields: Any) -> Any:
 
     from django.utils import timezone
 
-    from onsale.waitingroom.admission import (
-        waitingroom_config_ensure,
-        waitingroom_live_config_push,
-    )
+    from onsale.testutils.waitingroom import reconfigure
+    from onsale.waitingroom.admission import waitingroom_config_ensure
 
     now = timezone.now()
     config = waitingroom_config_ensure(event_id=event.pk)
     config.onsale_at = now - timedelta(minutes=1)
     config.prequeue_opens_at = now - timedelta(hours=1)
-    for name, value in fields.items():
-        setattr(config, name, value)
-    config.version += 1
-    config.save()
-    waitingroom_live_config_push(config=config)
-    return config
+    return reconfigure(config, **fields)
 
 
 def client_of(user: Any, *, ip: str = "127.0.0.1", token: str | None = None) -> Any:

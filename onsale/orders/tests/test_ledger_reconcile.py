@@ -7,23 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from onsale.payments import (
-    PaymentSource,
-)
 from onsale.payments.fake.cards import (
     SUCCESS_CARD,
 )
-from onsale.payments.fake.gateway import FakeGateway
-
-SECRET = "whsec_test"
-
-
-def gateway(**kwargs) -> FakeGateway:
-    return FakeGateway(webhook_secret=SECRET, **kwargs)
-
-
-def card(number: str) -> PaymentSource:
-    return PaymentSource(card_number=number)
+from onsale.testutils.payments import card, gateway
 
 
 @pytest.mark.django_db

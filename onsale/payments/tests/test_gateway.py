@@ -7,13 +7,7 @@ from onsale.payments import (
     PaymentGateway,
     payment_gateway,
 )
-from onsale.payments.fake.gateway import FakeGateway
-
-SECRET = "whsec_test"
-
-
-def gateway(**kwargs) -> FakeGateway:
-    return FakeGateway(webhook_secret=SECRET, **kwargs)
+from onsale.testutils.payments import gateway
 
 
 def test_fake_gateway_implements_the_interface(settings):

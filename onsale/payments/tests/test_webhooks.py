@@ -12,8 +12,7 @@ from onsale.payments.webhooks import (
     webhook_signature,
     webhook_signature_verify,
 )
-
-SECRET = "whsec_test"
+from onsale.testutils.payments import SECRET
 
 
 def test_webhook_signature_round_trip_and_rejections():

@@ -15,42 +15,22 @@ from onsale.seatselection import sales as seat_sales
 from onsale.seatselection.keys import seat_key, seat_state_keys
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.testutils.factories import UserFactory
-from onsale.testutils.seats import held_indexes, hold, seat_ids
+from onsale.testutils.seats import held_indexes, hold, seat_ids, sell, sold_bits
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _sell(event_id: int, held, user_id: int) -> None:
-    with transaction.atomic():
-        seat_sales.sale_record(
-            hold=services.hold_confirm(
-                event_id=event_id, hold_id=held.hold_id, user_id=user_id
-            ),
-            order_reference="o-1",
-        )
-
-
-def _sold_bits(event_id: int) -> set[int]:
-    raw = redis_client(decode=False).get(seat_key(event_id, "sold")) or b""
-    return {
-        n * 8 + bit
-        for n, byte in enumerate(raw)
-        for bit in range(8)
-        if byte & (0x80 >> bit)
-    }
 
 
 def test_a_sale_is_recorded_and_marked_sold(seated_event, fan):
     ids = seat_ids(seated_event)
     held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
 
-    _sell(seated_event.pk, held, fan.pk)
+    sell(seated_event.pk, held, fan.pk)
 
     assert set(SeatSale.objects.values_list("seat_id", "hold_id")) == {
         (ids[0], held.hold_id),
         (ids[1], held.hold_id),
     }
-    assert _sold_bits(seated_event.pk) == {0, 1}
+    assert sold_bits(seated_event.pk) == {0, 1}
     assert held_indexes(seated_event.pk) == set()  # the hold is retired
     with pytest.raises(exceptions.SeatsUnavailable):
         hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[1:2])
@@ -69,10 +49,10 @@ def test_an_expired_hold_cannot_be_sold_even_if_its_seats_were_held_again(
 
     assert fresh.hold_id > stale.hold_id  # the fencing token moved on
     with pytest.raises(exceptions.HoldExpired):
-        _sell(seated_event.pk, stale, fan.pk)
+        sell(seated_event.pk, stale, fan.pk)
     assert SeatSale.objects.count() == 0
 
-    _sell(seated_event.pk, fresh, other.pk)
+    sell(seated_event.pk, fresh, other.pk)
     assert list(SeatSale.objects.values_list("hold_id", flat=True)) == [fresh.hold_id]
 
 
@@ -80,7 +60,7 @@ def test_mysql_refuses_a_second_sale_of_a_seat(seated_event, fan):
     other = UserFactory()
     ids = seat_ids(seated_event)
     first = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
-    _sell(seated_event.pk, first, fan.pk)
+    sell(seated_event.pk, first, fan.pk)
     # Redis forgets the sale but keeps its generation, so nothing is rebuilt:
     # the seat looks free.
     generation = redis_client().get(seat_key(seated_event.pk, "gen"))
@@ -89,7 +69,7 @@ def test_mysql_refuses_a_second_sale_of_a_seat(seated_event, fan):
     second = hold(seated_event.pk, other.pk, "s2", seat_ids=ids[:2])
 
     with pytest.raises(exceptions.SeatAlreadySold) as failure:
-        _sell(seated_event.pk, second, other.pk)
+        sell(seated_event.pk, second, other.pk)
 
     assert failure.value.extra["seat_ids"] == [ids[0]]
     assert SeatSale.objects.count() == 1  # nothing of the second sale was written
@@ -98,7 +78,7 @@ def test_mysql_refuses_a_second_sale_of_a_seat(seated_event, fan):
 def test_general_admission_sales_are_counted_and_survive_a_loss(seated_event, fan):
     held = hold(seated_event.pk, fan.pk, "s1", category="GA", quantity=4)
 
-    _sell(seated_event.pk, held, fan.pk)
+    sell(seated_event.pk, held, fan.pk)
     redis_client().delete(*seat_state_keys(seated_event.pk))
 
     assert PriceCategory.objects.get(event=seated_event, code="GA").ga_sold == 4
@@ -109,7 +89,7 @@ def test_general_admission_sales_are_counted_and_survive_a_loss(seated_event, fa
 def test_sale_release_deletes_the_orders_sales_and_gives_back_places(seated_event, fan):
     ids = seat_ids(seated_event)
     held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
-    _sell(seated_event.pk, held, fan.pk)
+    sell(seated_event.pk, held, fan.pk)
     PriceCategory.objects.filter(event=seated_event, code="GA").update(ga_sold=3)
 
     with transaction.atomic():
@@ -137,14 +117,14 @@ def test_sale_record_refuses_outside_a_transaction(seated_event, fan):
         )
 
     assert SeatSale.objects.count() == 0
-    assert _sold_bits(seated_event.pk) == set()
+    assert sold_bits(seated_event.pk) == set()
     assert held_indexes(seated_event.pk) == {0}  # the hold is still there
 
 
 def test_sale_release_refuses_outside_a_transaction(seated_event, fan):
     ids = seat_ids(seated_event)
     held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
-    _sell(seated_event.pk, held, fan.pk)
+    sell(seated_event.pk, held, fan.pk)
     PriceCategory.objects.filter(event=seated_event, code="GA").update(ga_sold=3)
 
     with pytest.raises(TransactionRequired):

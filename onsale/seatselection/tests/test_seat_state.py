@@ -4,15 +4,13 @@ healed after a lost block, a lost sale mark or a state lost mid-sale."""
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
 from onsale.platform.redis import redis_client
 from onsale.seatselection import exceptions, seat_state, selectors, services
-from onsale.seatselection import sales as seat_sales
-from onsale.seatselection.keys import seat_key, seat_state_keys
+from onsale.seatselection.keys import seat_state_keys
 from onsale.seatselection.models import SeatSale
 from onsale.seatselection.seatmaps.write import seats_block_set
-from onsale.testutils.seats import hold, run_parallel, seat_ids
+from onsale.testutils.seats import hold, run_parallel, seat_ids, sell, sold_bits
 
 
 @pytest.mark.django_db
@@ -31,31 +29,11 @@ def test_a_block_whose_redis_update_was_lost_is_healed(seated_event):
     assert selectors.availability_snapshot(event_id=seated_event.pk).is_unavailable(0)
 
 
-def _sell(event_id: int, held, user_id: int) -> None:
-    with transaction.atomic():
-        seat_sales.sale_record(
-            hold=services.hold_confirm(
-                event_id=event_id, hold_id=held.hold_id, user_id=user_id
-            ),
-            order_reference="o-1",
-        )
-
-
-def _sold_bits(event_id: int) -> set[int]:
-    raw = redis_client(decode=False).get(seat_key(event_id, "sold")) or b""
-    return {
-        n * 8 + bit
-        for n, byte in enumerate(raw)
-        for bit in range(8)
-        if byte & (0x80 >> bit)
-    }
-
-
 @pytest.mark.django_db(transaction=True)
 def test_redis_losing_the_seat_state_mid_sale_keeps_sold_seats_sold(seated_event, fan):
     ids = seat_ids(seated_event)
     sold = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:3])
-    _sell(seated_event.pk, sold, fan.pk)
+    sell(seated_event.pk, sold, fan.pk)
     other = hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[10:12])
 
     # Redis loses every key of the event's seat state.
@@ -70,7 +48,7 @@ def test_redis_losing_the_seat_state_mid_sale_keeps_sold_seats_sold(seated_event
 
     winners = [r for r in results if isinstance(r, selectors.Hold)]
     assert sorted(w.seat_indexes[0] for w in winners) == [3, 4, 5, 6, 7, 8, 9]
-    assert _sold_bits(seated_event.pk) == {0, 1, 2}
+    assert sold_bits(seated_event.pk) == {0, 1, 2}
     snapshot = selectors.availability_snapshot(event_id=seated_event.pk)
     assert all(snapshot.is_unavailable(i) for i in (0, 1, 2))
     # Hold ids keep increasing across the loss (fencing tokens stay valid).
@@ -114,10 +92,10 @@ def test_seats_mark_sold_and_seats_unsold_set_and_clear_the_sold_bits(seated_eve
     seat_state.seat_state_ensure(event_id=seated_event.pk)
 
     seat_state.seats_mark_sold(event_id=seated_event.pk, seat_ids=ids[:2])
-    assert _sold_bits(seated_event.pk) == {0, 1}
+    assert sold_bits(seated_event.pk) == {0, 1}
     # No sale in MySQL holds them: both go back on sale.
     seat_state.seats_unsold(event_id=seated_event.pk, seat_ids=ids[:2])
-    assert _sold_bits(seated_event.pk) == set()
+    assert sold_bits(seated_event.pk) == set()
 
 
 @pytest.mark.django_db
@@ -127,9 +105,9 @@ def test_seats_sold_reconcile_copies_mysql_sales_into_redis(seated_event, fan):
     held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
     # Inside the test's transaction the after-commit mark never runs: MySQL
     # has the sale, Redis does not.
-    _sell(seated_event.pk, held, fan.pk)
-    assert _sold_bits(seated_event.pk) == set()
+    sell(seated_event.pk, held, fan.pk)
+    assert sold_bits(seated_event.pk) == set()
 
     seat_state.seats_sold_reconcile(event_id=seated_event.pk)
 
-    assert _sold_bits(seated_event.pk) == {0}
+    assert sold_bits(seated_event.pk) == {0}

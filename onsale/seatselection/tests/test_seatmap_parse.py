@@ -13,70 +13,15 @@ from django.conf import settings
 
 from onsale.seatselection import selectors
 from onsale.seatselection.exceptions import SeatMapInvalid
-from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
+from onsale.seatselection.models import PriceCategory, Seat, SeatMap
 from onsale.seatselection.seatmaps.parse import seatmap_parse
-from onsale.testutils.seats import SMALL_MAP
+from onsale.testutils.seats import FULL_MAP, SMALL_MAP, seatmap_counts, seatmap_url
 
 pytestmark = pytest.mark.django_db
 
 
-FULL_MAP: dict[str, Any] = {
-    "categories": [
-        {"code": "VIP", "name": "Front", "price": "120.00", "color": "#AA0000"},
-        {"code": "STD", "name": "Standard", "price": 45.5},
-    ],
-    "sections": [
-        {
-            "name": "Floor",
-            "rows": [
-                {
-                    "label": "A",
-                    "seats": [
-                        {
-                            "label": "1",
-                            "x": 0,
-                            "y": 0,
-                            "category": "VIP",
-                            "accessibility": ["wheelchair", "companion"],
-                        },
-                        {"label": "2", "x": 1.5, "y": 0, "category": "VIP"},
-                        {
-                            "label": "3",
-                            "x": 3,
-                            "y": 0,
-                            "category": "VIP",
-                            "blocked": True,
-                        },
-                    ],
-                },
-                {
-                    "label": "B",
-                    "rank": 5,
-                    "seats": [
-                        {"label": "1", "x": 0, "y": 2, "category": "STD"},
-                        {"label": "2", "x": 1.5, "y": 2, "category": "STD"},
-                    ],
-                },
-            ],
-        }
-    ],
-}
-
-
-def _url(event):
-    return f"/api/v1/organizer/events/{event.pk}/seatmap"
-
-
-def _counts(event):
-    return (
-        Seat.objects.filter(event=event).count(),
-        Section.objects.filter(event=event).count(),
-        PriceCategory.objects.filter(event=event).count(),
-    )
-
-
 def test_full_form_is_loaded_as_sent(organizer_client, event):
-    response = organizer_client.put(_url(event), FULL_MAP, format="json")
+    response = organizer_client.put(seatmap_url(event), FULL_MAP, format="json")
 
     assert response.status_code == 200
     assert response.json()["seat_count"] == 5
@@ -127,7 +72,7 @@ def test_generator_form_builds_rows_and_labels(organizer_client, event):
         ],
     }
 
-    response = organizer_client.put(_url(event), data, format="json")
+    response = organizer_client.put(seatmap_url(event), data, format="json")
 
     assert response.status_code == 200
     rows = list(
@@ -162,7 +107,7 @@ def test_general_admission_only_map(organizer_client, event):
         ]
     }
 
-    response = organizer_client.put(_url(event), data, format="json")
+    response = organizer_client.put(seatmap_url(event), data, format="json")
 
     assert response.status_code == 200
     assert response.json()["seat_count"] == 0
@@ -264,15 +209,17 @@ def _empty(d):
 def test_invalid_maps_are_422_and_change_nothing(
     organizer_client, seated_event, mutate, code, path
 ):
-    before = _counts(seated_event)
+    before = seatmap_counts(seated_event)
     version = SeatMap.objects.get(event=seated_event).layout_version
 
-    response = organizer_client.put(_url(seated_event), _broken(mutate), format="json")
+    response = organizer_client.put(
+        seatmap_url(seated_event), _broken(mutate), format="json"
+    )
 
     assert response.status_code == 422
     body = response.json()
     assert (body["code"], body["extra"]["path"]) == (code, path)
-    assert _counts(seated_event) == before
+    assert seatmap_counts(seated_event) == before
     assert SeatMap.objects.get(event=seated_event).layout_version == version
 
 
@@ -283,12 +230,12 @@ def test_map_over_the_seat_limit_is_refused(organizer_client, event, settings):
         "generate": [{"section": "S", "rows": 3, "seats_per_row": 7, "category": "A"}],
     }
 
-    response = organizer_client.put(_url(event), data, format="json")
+    response = organizer_client.put(seatmap_url(event), data, format="json")
 
     assert response.status_code == 422
     assert response.json()["code"] == "seatmap_too_large"
     assert response.json()["extra"]["max_seats"] == 20
-    assert _counts(event) == (0, 0, 0)
+    assert seatmap_counts(event) == (0, 0, 0)
 
 
 def test_stadium_of_50000_seats_loads_in_one_request(organizer_client, event):
@@ -311,7 +258,7 @@ def test_stadium_of_50000_seats_loads_in_one_request(organizer_client, event):
     }
 
     started = time.perf_counter()
-    response = organizer_client.put(_url(event), data, format="json")
+    response = organizer_client.put(seatmap_url(event), data, format="json")
     elapsed = time.perf_counter() - started
 
     assert response.status_code == 200
@@ -349,7 +296,9 @@ def test_a_full_map_of_20000_seats_over_a_megabyte_loads_in_one_request(
     body = json.dumps(data)
     assert len(body) > settings.MAX_REQUEST_BODY_BYTES
 
-    response = organizer_client.put(_url(event), body, content_type="application/json")
+    response = organizer_client.put(
+        seatmap_url(event), body, content_type="application/json"
+    )
 
     assert response.status_code == 200, response.content[:300]
     assert response.json()["seat_count"] == 20_000

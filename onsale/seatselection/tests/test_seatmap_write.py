@@ -4,74 +4,24 @@ started, versions and renumbering) and blocking seats."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from onsale.seatselection import layout as seat_layout
 from onsale.seatselection import selectors
-from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
+from onsale.seatselection.models import Seat, SeatMap
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.testutils.factories import EventFactory
-from onsale.testutils.seats import SMALL_MAP, seat_ids
+from onsale.testutils.seats import (
+    FULL_MAP,
+    SMALL_MAP,
+    seat_ids,
+    seatmap_counts,
+    seatmap_url,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-FULL_MAP: dict[str, Any] = {
-    "categories": [
-        {"code": "VIP", "name": "Front", "price": "120.00", "color": "#AA0000"},
-        {"code": "STD", "name": "Standard", "price": 45.5},
-    ],
-    "sections": [
-        {
-            "name": "Floor",
-            "rows": [
-                {
-                    "label": "A",
-                    "seats": [
-                        {
-                            "label": "1",
-                            "x": 0,
-                            "y": 0,
-                            "category": "VIP",
-                            "accessibility": ["wheelchair", "companion"],
-                        },
-                        {"label": "2", "x": 1.5, "y": 0, "category": "VIP"},
-                        {
-                            "label": "3",
-                            "x": 3,
-                            "y": 0,
-                            "category": "VIP",
-                            "blocked": True,
-                        },
-                    ],
-                },
-                {
-                    "label": "B",
-                    "rank": 5,
-                    "seats": [
-                        {"label": "1", "x": 0, "y": 2, "category": "STD"},
-                        {"label": "2", "x": 1.5, "y": 2, "category": "STD"},
-                    ],
-                },
-            ],
-        }
-    ],
-}
-
-
-def _url(event):
-    return f"/api/v1/organizer/events/{event.pk}/seatmap"
-
-
-def _counts(event):
-    return (
-        Seat.objects.filter(event=event).count(),
-        Section.objects.filter(event=event).count(),
-        PriceCategory.objects.filter(event=event).count(),
-    )
 
 
 def test_a_failed_write_leaves_the_old_map(seated_event, monkeypatch):
@@ -91,9 +41,14 @@ def test_a_failed_write_leaves_the_old_map(seated_event, monkeypatch):
 def test_only_the_events_organizers_may_load_a_map(organizer_client, fan_client):
     other = EventFactory()
 
-    assert organizer_client.put(_url(other), FULL_MAP, format="json").status_code == 404
-    assert fan_client.put(_url(other), FULL_MAP, format="json").status_code == 403
-    assert _counts(other) == (0, 0, 0)
+    assert (
+        organizer_client.put(seatmap_url(other), FULL_MAP, format="json").status_code
+        == 404
+    )
+    assert (
+        fan_client.put(seatmap_url(other), FULL_MAP, format="json").status_code == 403
+    )
+    assert seatmap_counts(other) == (0, 0, 0)
 
 
 def test_map_is_locked_once_the_onsale_started(organizer_client, organizer):
@@ -108,7 +63,7 @@ def test_map_is_locked_once_the_onsale_started(organizer_client, organizer):
     event.status = "published"
     event.save()
 
-    response = organizer_client.put(_url(event), FULL_MAP, format="json")
+    response = organizer_client.put(seatmap_url(event), FULL_MAP, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "seatmap_locked"
@@ -118,13 +73,15 @@ def test_map_is_locked_once_the_onsale_started(organizer_client, organizer):
 def test_replacing_raises_the_version_and_renumbers(
     organizer_client, seated_event, django_capture_on_commit_callbacks
 ):
-    first = organizer_client.get(_url(seated_event))
+    first = organizer_client.get(seatmap_url(seated_event))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = organizer_client.put(_url(seated_event), FULL_MAP, format="json")
+        response = organizer_client.put(
+            seatmap_url(seated_event), FULL_MAP, format="json"
+        )
 
     assert response.json()["layout_version"] == 2
-    second = organizer_client.get(_url(seated_event))
+    second = organizer_client.get(seatmap_url(seated_event))
     assert first["ETag"] != second["ETag"]
     assert second.json()["seat_count"] == 5
     assert seat_layout.seat_layout_get(event_id=seated_event.pk).seat_count == 5

@@ -9,10 +9,10 @@ import pytest
 
 from onsale.events.models import Event
 from onsale.testutils.factories import EventFactory
+from onsale.testutils.waitingroom import reconfigure
 from onsale.waitingroom import selectors
 from onsale.waitingroom.admission import (
     waitingroom_config_ensure,
-    waitingroom_live_config_push,
 )
 from onsale.waitingroom.clock import clock_inject
 from onsale.waitingroom.models import WaitingRoomConfig
@@ -71,11 +71,6 @@ def make_room(db: Any) -> RoomMaker:
         config.prequeue_opens_at = min(
             now + timedelta(seconds=prequeue_opens_in), onsale_at
         )
-        for name, value in fields.items():
-            setattr(config, name, value)
-        config.version += 1
-        config.save()
-        waitingroom_live_config_push(config=config)
-        return config
+        return reconfigure(config, **fields)
 
     return make

@@ -23,22 +23,12 @@ from onsale.payments.fake.cards import (
     SUCCESS_CARD,
     TIMEOUT_CARD,
 )
-from onsale.payments.fake.gateway import FakeGateway
 from onsale.payments.fake.models import (
     FakeProviderCharge,
     FakeProviderEvent,
     FakeProviderRefund,
 )
-
-SECRET = "whsec_test"
-
-
-def gateway(**kwargs) -> FakeGateway:
-    return FakeGateway(webhook_secret=SECRET, **kwargs)
-
-
-def card(number: str) -> PaymentSource:
-    return PaymentSource(card_number=number)
+from onsale.testutils.payments import card, gateway
 
 
 @pytest.mark.django_db
