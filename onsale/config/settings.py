@@ -241,8 +241,10 @@ LOGIN_URL = "usermgmt:login"
 LOGIN_REDIRECT_URL = "usermgmt:account"
 LOGOUT_REDIRECT_URL = "usermgmt:login"
 
-# Login attempts allowed per window, counted in Redis so a restart or another
-# pod does not reset them.
+# Failed sign-ins allowed per window, counted in Redis so a restart or another
+# pod does not reset them: per account from one client address (a stranger
+# cannot lock the owner out) and per address; successes do not count (many
+# fans share one address behind a NAT).
 LOGIN_MAX_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", 5)
 LOGIN_MAX_ATTEMPTS_PER_IP = env_int("LOGIN_MAX_ATTEMPTS_PER_IP", 20)
 LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300)

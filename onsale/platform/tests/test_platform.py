@@ -19,7 +19,7 @@ from django.test import override_settings
 from onsale.platform.exceptions import Conflict, exception_handler
 from onsale.platform.observability import health
 from onsale.platform.observability.logging import ContextFilter, JsonFormatter
-from onsale.platform.ratelimit import ratelimit_hit
+from onsale.platform.ratelimit import ratelimit_hit, ratelimit_refund, ratelimit_reset
 from onsale.platform.redis import lua_script, redis_client, redis_key
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -226,6 +226,27 @@ def test_ratelimit_is_atomic_under_parallel_hits() -> None:
     assert ratelimit_hit(
         scope="t", identity="other", limit=10, window_seconds=30
     ).allowed
+
+
+def test_ratelimit_refund_gives_one_hit_back_and_reset_forgets_all() -> None:
+    for _ in range(3):
+        ratelimit_hit(scope="t", identity="refund", limit=3, window_seconds=30)
+    ratelimit_refund(scope="t", identity="refund")
+    assert (
+        ratelimit_hit(scope="t", identity="refund", limit=3, window_seconds=30).hits
+        == 3
+    )
+    ratelimit_reset(scope="t", identity="refund")
+    assert (
+        ratelimit_hit(scope="t", identity="refund", limit=3, window_seconds=30).hits
+        == 1
+    )
+    # Nothing to give back: no counter appears, none goes below zero.
+    ratelimit_refund(scope="t", identity="never-hit")
+    assert (
+        ratelimit_hit(scope="t", identity="never-hit", limit=3, window_seconds=30).hits
+        == 1
+    )
 
 
 def _ed25519_private_pem() -> str:
