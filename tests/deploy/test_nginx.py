@@ -550,3 +550,34 @@ def test_a_form_posted_through_nginx_on_another_port_passes_the_csrf_check(
     )
     # Signed in and sent on, not refused by the CSRF check.
     assert status == 302, answer[:500]
+
+
+def test_forty_sign_ins_from_one_address_all_pass(
+    stack: Stack, transactional_db: object
+):
+    """Fans behind one address (a NAT) sign in at the same moment: nginx's
+    edge limit sheds floods only, and the app counts failures, not sign-ins."""
+    from onsale.usermgmt.tests.factories import UserFactory
+
+    fans = [UserFactory(password="correct-horse-battery-staple") for _ in range(40)]
+    statuses = [
+        get_with_body(
+            stack.proxy + "/api/v1/auth/login",
+            json.dumps(
+                {"email": fan.email, "password": "correct-horse-battery-staple"}
+            ).encode(),
+            {"X-Forwarded-For": "100.64.7.7", "Content-Type": "application/json"},
+        )
+        for fan in fans
+    ]
+    assert statuses == [200] * 40, statuses
+
+
+def get_with_body(url: str, body: bytes, headers: dict[str, str]) -> int:
+    # Only http://127.0.0.1 URLs this module builds.
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
