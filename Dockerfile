@@ -61,11 +61,10 @@ COPY manage.py gunicorn.conf.py newrelic.ini ./
 COPY docker/entrypoint.sh docker/healthcheck.py ./docker/
 
 # Static files are collected (with content-hashed names) at build time, so a
-# pod never writes them and the root file system stays read-only. Debug mode
-# for this one command only: outside it, settings insist on the production
-# secrets (Django and signing keys), which collectstatic never uses and the
-# image must never contain.
-RUN DJANGO_DEBUG=true ONSALE_VAR_DIR=/tmp/build-var \
+# pod never writes them and the root file system stays read-only. It runs
+# with the production settings and no secrets: only serving processes (web,
+# worker, beat) insist on them, and the image must never contain them.
+RUN ONSALE_VAR_DIR=/tmp/build-var \
     python manage.py collectstatic --noinput -v 0 \
     && rm -rf /tmp/build-var \
     && python -m compileall -q /opt/venv/lib \

@@ -23,6 +23,7 @@ from onsale.platform.env import (
     env_list,
     env_required,
     env_str,
+    process_serves,
 )
 
 # Lets Django's generic classes be subscripted at run time (ModelAdmin[User]).
@@ -53,12 +54,22 @@ if ONSALE_SERVICE not in ONSALE_SERVICES:
 SERVICE_NAME = f"onsale-{ONSALE_SERVICE}"
 HOSTNAME = env_str("HOSTNAME", socket.gethostname())
 
+# Outside debug mode a process that serves (gunicorn, Celery worker and beat,
+# runserver) refuses to start without its secrets. A management command that
+# serves nothing (migrate, check, createsuperuser, demo_load, collectstatic)
+# starts without them and fails, with Django's or our message naming the
+# setting, only if it uses a missing one.
+ONSALE_SERVES = process_serves()
 if DEBUG:
     SECRET_KEY = env_str(
         "DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me-0123456789"
     )
-else:
+elif ONSALE_SERVES:
     SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+else:
+    # Empty: Django refuses any use of it ("The SECRET_KEY setting must not be
+    # empty"), so nothing is ever signed with a made-up key.
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -241,8 +252,10 @@ LOGIN_URL = "usermgmt:login"
 LOGIN_REDIRECT_URL = "usermgmt:account"
 LOGOUT_REDIRECT_URL = "usermgmt:login"
 
-# Login attempts allowed per window, counted in Redis so a restart or another
-# pod does not reset them.
+# Failed sign-ins allowed per window, counted in Redis so a restart or another
+# pod does not reset them: per account from one client address (a stranger
+# cannot lock the owner out) and per address; successes do not count (many
+# fans share one address behind a NAT).
 LOGIN_MAX_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", 5)
 LOGIN_MAX_ATTEMPTS_PER_IP = env_int("LOGIN_MAX_ATTEMPTS_PER_IP", 20)
 LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300)
@@ -453,8 +466,12 @@ if PAYMENT_GATEWAY == "fake" or DEBUG:
     PAYMENT_WEBHOOK_SECRET = env_str(
         "PAYMENT_WEBHOOK_SECRET", "whsec_fake_provider_not_a_secret"
     )
-else:
+elif ONSALE_SERVES:
     PAYMENT_WEBHOOK_SECRET = env_required("PAYMENT_WEBHOOK_SECRET")
+else:
+    # A command that serves nothing checks no webhook; a gateway that is
+    # built from an empty secret must refuse it (none but the fake exists).
+    PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "")
 # Webhooks signed longer ago than this are refused (replay window).
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
 FAKE_PAYMENTS_LATENCY_MS = env_int("FAKE_PAYMENTS_LATENCY_MS", 0)
@@ -491,7 +508,8 @@ TELEMETRY_GAUGES_INTERVAL_SECONDS = env_int("TELEMETRY_GAUGES_INTERVAL_SECONDS",
 # --- Waiting room (onsale/waitingroom) ----------------------------------------
 # Access tokens (onsale/waitingroom/signing.py): the current signing key as a
 # PEM file or inline PEM (Ed25519 or RSA >= 2048 bits). Outside debug mode one
-# is required: every process stops at start with a clear message without it.
+# is required: every serving process (ONSALE_SERVES) stops at start with a
+# clear message without it; other commands only when they sign or verify.
 WAITINGROOM_JWT_PRIVATE_KEY_FILE = env_str("WAITINGROOM_JWT_PRIVATE_KEY_FILE", "")
 WAITINGROOM_JWT_PRIVATE_KEY = env_str("WAITINGROOM_JWT_PRIVATE_KEY", "")
 # Default: the key's RFC 7638 thumbprint.

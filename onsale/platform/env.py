@@ -8,6 +8,9 @@ variable, rather than surfacing later as a confusing runtime error.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -64,3 +67,28 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# Django management commands that serve requests: they need every secret at
+# start, as gunicorn and Celery do.
+_SERVER_COMMANDS = frozenset({"runserver", "testserver"})
+_MANAGE_PROGRAMS = frozenset({"manage.py", "django-admin", "django-admin.py"})
+
+
+def process_serves(argv: Sequence[str] | None = None) -> bool:
+    """Whether this process serves: a web server, a Celery worker or beat, or
+    anything else that is not a Django management command (tests included).
+    Only `manage.py <command>` (or `django-admin`, `python -m django`) with a
+    command other than runserver is not, so nothing unknown starts serving
+    without its secrets. The command is `argv[1]`, as Django itself reads it."""
+    argv = sys.argv if argv is None else argv
+    if not argv:
+        return True
+    program = Path(argv[0])
+    is_manage = program.name in _MANAGE_PROGRAMS or (
+        program.name == "__main__.py" and program.parent.name == "django"
+    )
+    if not is_manage:
+        return True
+    command = argv[1] if len(argv) > 1 else "help"
+    return command in _SERVER_COMMANDS

@@ -30,7 +30,7 @@ class InvalidCredentials(NotAuthenticated):
 
 class LoginThrottled(RateLimited):
     code = "login_throttled"
-    message = "Too many sign-in attempts; wait before trying again."
+    message = "Too many failed sign-ins from this network; wait before trying again."
 
 
 class OrganizationRequired(InvalidInput):

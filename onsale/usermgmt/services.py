@@ -15,8 +15,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from knox.models import AuthToken
 
-from onsale.platform.ratelimit import ratelimit_hit
-from onsale.platform.redis import redis_client, redis_key
+from onsale.platform.ratelimit import ratelimit_hit, ratelimit_refund, ratelimit_reset
+from onsale.platform.redis import redis_client
 from onsale.usermgmt.exceptions import (
     EmailTaken,
     InvalidCredentials,
@@ -127,27 +127,39 @@ def _login_account_key(email: str) -> str:
     return normalize_email(email)
 
 
+# The two sign-in limits: failures per client address (whatever the accounts)
+# and failures per account from one address. The second is per address too, so
+# a stranger's wrong guesses lock out the stranger's address, never the owner.
+_LOGIN_SCOPE_ADDRESS = "login-ip"
+_LOGIN_SCOPE_ACCOUNT = "login-account-ip"
+
+
 def user_authenticate(*, email: str, password: str, ip: str) -> User:
     """Check a sign-in attempt and return the user.
 
-    Every attempt counts against two limits kept in Redis, one per account
-    (the submitted email, existing or not) and one per client address, before
-    the password is checked, so parallel guesses cannot slip past the count.
-    Over either limit: `LoginThrottled` with the seconds to wait. A wrong
-    password and an unknown email get the same `InvalidCredentials`. A
-    successful sign-in clears the account's counter (the address keeps its).
+    Only failures count, so a thousand fans behind one address (a carrier's
+    NAT, a campus, the venue's Wi-Fi) can all sign in. Two limits kept in
+    Redis: failed attempts per client address (LOGIN_MAX_ATTEMPTS_PER_IP) and
+    per account from that address (LOGIN_MAX_ATTEMPTS_PER_ACCOUNT), each per
+    LOGIN_ATTEMPT_WINDOW_SECONDS. Every attempt is counted before the password
+    is checked, so parallel guesses cannot slip past the count; a sign-in with
+    the right password then gives its hit back and clears the account's count
+    from that address. Over either limit: `LoginThrottled` with the seconds to
+    wait. A wrong password and an unknown email get the same
+    `InvalidCredentials`.
     """
     account = _login_account_key(email)
+    account_at_address = f"{account}|{ip}"
     window = settings.LOGIN_ATTEMPT_WINDOW_SECONDS
     by_ip = ratelimit_hit(
-        scope="login-ip",
+        scope=_LOGIN_SCOPE_ADDRESS,
         identity=ip,
         limit=settings.LOGIN_MAX_ATTEMPTS_PER_IP,
         window_seconds=window,
     )
     by_account = ratelimit_hit(
-        scope="login-account",
-        identity=account,
+        scope=_LOGIN_SCOPE_ACCOUNT,
+        identity=account_at_address,
         limit=settings.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
         window_seconds=window,
     )
@@ -160,7 +172,8 @@ def user_authenticate(*, email: str, password: str, ip: str) -> User:
     user = authenticate(username=account, password=password)
     if user is None or not isinstance(user, User):
         raise InvalidCredentials()
-    redis_client().delete(redis_key("rl", "login-account", account))
+    ratelimit_refund(scope=_LOGIN_SCOPE_ADDRESS, identity=ip)
+    ratelimit_reset(scope=_LOGIN_SCOPE_ACCOUNT, identity=account_at_address)
     # The queue's first request after a sign-in then needs no MySQL read.
     account_session_prime(user=user)
     return user

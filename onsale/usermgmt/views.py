@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -46,6 +48,19 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "usermgmt/signup.html", {"form": form}, status=status)
 
 
+def _login_error_text(exc: DomainError) -> str:
+    """The form's message; a refused attempt says how long to wait, in minutes
+    (a fan reads "5 minutes" more easily than "300 seconds")."""
+    if not exc.retry_after:
+        return exc.message
+    minutes = max(1, math.ceil(exc.retry_after / 60))
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return (
+        "Too many failed sign-ins from this network. "
+        f"Please wait {wait} and try again; other networks are not affected."
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def login_page(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
@@ -59,7 +74,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
                     ip=client_ip(request),
                 )
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, _login_error_text(exc))
                 status = 429 if exc.retry_after else 401
                 response = render(
                     request,

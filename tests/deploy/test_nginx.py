@@ -1,7 +1,8 @@
 """nginx/: the rendered configuration passes `nginx -t`, and nginx in front of
 the real app (gunicorn started through the image's entry point) serves the
 public status document from its one-second micro-cache, limits joins per real
-client address, and serves static files with the right cache lifetimes."""
+client address, serves static files with the right cache lifetimes, and
+passes the browser's Host with its port so forms pass Django's CSRF check."""
 
 from __future__ import annotations
 
@@ -489,3 +490,93 @@ def test_only_the_seat_map_upload_may_send_more_than_a_megabyte(
     # ... and refuses it anywhere else before the application sees it
     status, _ = put("/api/v1/organizer/events/1/waitingroom")
     assert status == 413
+
+
+def test_a_form_posted_through_nginx_on_another_port_passes_the_csrf_check(
+    stack: Stack, transactional_db: object
+):
+    """A browser in front of nginx on a port other than 80/443 (the README's
+    recipe, 8080) sends `Host` and `Origin` with that port; Django compares the
+    two, so nginx must pass the port on or every form is a CSRF 403."""
+    import http.client
+    import re
+    from urllib.parse import urlencode
+
+    from onsale.usermgmt.tests.factories import UserFactory
+
+    fan = UserFactory(password="correct-horse-battery-staple")
+    host, port = stack.proxy.removeprefix("http://").split(":")
+    origin = f"http://{host}:{port}"
+
+    def request(
+        method: str, path: str, body: str | None = None, **headers: str
+    ) -> tuple[int, dict[str, str], str]:
+        # http.client sends Host with the port, as a browser does, and does not
+        # follow redirects, so the sign-in's own answer is what we see.
+        client = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            client.request(method, path, body=body, headers=headers)
+            response = client.getresponse()
+            cookies = {
+                value.split("=", 1)[0]: value.split("=", 1)[1].split(";", 1)[0]
+                for name, value in response.getheaders()
+                if name.lower() == "set-cookie"
+            }
+            return response.status, cookies, response.read().decode()
+        finally:
+            client.close()
+
+    status, cookies, page = request("GET", "/login/")
+    assert status == 200, page[:500]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None and "csrftoken" in cookies
+    status, _, answer = request(
+        "POST",
+        "/login/",
+        urlencode(
+            {
+                "csrfmiddlewaretoken": token.group(1),
+                "email": fan.email,
+                "password": "correct-horse-battery-staple",
+            }
+        ),
+        **{
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookies['csrftoken']}",
+            "Origin": origin,
+            "Referer": f"{origin}/login/",
+        },
+    )
+    # Signed in and sent on, not refused by the CSRF check.
+    assert status == 302, answer[:500]
+
+
+def test_forty_sign_ins_from_one_address_all_pass(
+    stack: Stack, transactional_db: object
+):
+    """Fans behind one address (a NAT) sign in at the same moment: nginx's
+    edge limit sheds floods only, and the app counts failures, not sign-ins."""
+    from onsale.usermgmt.tests.factories import UserFactory
+
+    fans = [UserFactory(password="correct-horse-battery-staple") for _ in range(40)]
+    statuses = [
+        get_with_body(
+            stack.proxy + "/api/v1/auth/login",
+            json.dumps(
+                {"email": fan.email, "password": "correct-horse-battery-staple"}
+            ).encode(),
+            {"X-Forwarded-For": "100.64.7.7", "Content-Type": "application/json"},
+        )
+        for fan in fans
+    ]
+    assert statuses == [200] * 40, statuses
+
+
+def get_with_body(url: str, body: bytes, headers: dict[str, str]) -> int:
+    # Only http://127.0.0.1 URLs this module builds.
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)

@@ -19,7 +19,7 @@ from django.test import override_settings
 from onsale.platform.exceptions import Conflict, exception_handler
 from onsale.platform.observability import health
 from onsale.platform.observability.logging import ContextFilter, JsonFormatter
-from onsale.platform.ratelimit import ratelimit_hit
+from onsale.platform.ratelimit import ratelimit_hit, ratelimit_refund, ratelimit_reset
 from onsale.platform.redis import lua_script, redis_client, redis_key
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -228,6 +228,27 @@ def test_ratelimit_is_atomic_under_parallel_hits() -> None:
     ).allowed
 
 
+def test_ratelimit_refund_gives_one_hit_back_and_reset_forgets_all() -> None:
+    for _ in range(3):
+        ratelimit_hit(scope="t", identity="refund", limit=3, window_seconds=30)
+    ratelimit_refund(scope="t", identity="refund")
+    assert (
+        ratelimit_hit(scope="t", identity="refund", limit=3, window_seconds=30).hits
+        == 3
+    )
+    ratelimit_reset(scope="t", identity="refund")
+    assert (
+        ratelimit_hit(scope="t", identity="refund", limit=3, window_seconds=30).hits
+        == 1
+    )
+    # Nothing to give back: no counter appears, none goes below zero.
+    ratelimit_refund(scope="t", identity="never-hit")
+    assert (
+        ratelimit_hit(scope="t", identity="never-hit", limit=3, window_seconds=30).hits
+        == 1
+    )
+
+
 def _ed25519_private_pem() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -271,14 +292,68 @@ def test_check_deploy_with_production_settings_is_clean() -> None:
     assert "System check identified no issues" in result.stdout
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
+def _production_env_without_secrets() -> dict[str, str]:
     env = {
-        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "WAITINGROOM_JWT_", "PAYMENT_WEBHOOK_"))
     }
-    env.update(DJANGO_SETTINGS_MODULE="onsale.config.settings", DJANGO_DEBUG="false")
-    result = _manage_check(env)
+    env.update(
+        DJANGO_SETTINGS_MODULE="onsale.config.settings",
+        DJANGO_DEBUG="false",
+        ONSALE_VAR_DIR=str(ROOT / "var" / "no-secrets"),
+    )
+    return env
+
+
+def test_production_settings_refuse_to_serve_without_a_secret_key() -> None:
+    env = _production_env_without_secrets()
+    for command in (
+        [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:9"],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--check-config",
+            "onsale.config.wsgi:application",
+        ],
+    ):
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode != 0, command
+        assert "DJANGO_SECRET_KEY must be set" in result.stderr, result.stderr[-2000:]
+
+
+def test_production_settings_refuse_to_serve_without_the_access_token_key() -> None:
+    env = _production_env_without_secrets()
+    env["DJANGO_SECRET_KEY"] = "k" * 20 + "production-like-secret-0123456789-abcdefgh"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--check-config",
+            "onsale.config.wsgi:application",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "Access tokens need a signing key" in result.stderr, result.stderr[-2000:]
+
+
+def test_management_commands_that_serve_nothing_run_without_secrets() -> None:
+    # check (and migrate, collectstatic...) use no secret: no debug mode needed.
+    result = _manage_check(_production_env_without_secrets())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

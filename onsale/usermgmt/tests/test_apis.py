@@ -220,20 +220,65 @@ def test_bearer_writes_need_no_csrf_token(fan, csrf_client) -> None:
 
 
 @override_settings(LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=3, LOGIN_MAX_ATTEMPTS_PER_IP=100)
-def test_login_throttle_per_account_across_addresses(api_client, fan) -> None:
-    for number in range(3):
+def test_login_throttle_per_account_from_one_address(api_client, fan) -> None:
+    for _ in range(3):
         response = login(
-            api_client, fan.email, "wrong-password-123", REMOTE_ADDR=f"10.0.0.{number}"
+            api_client, fan.email, "wrong-password-123", REMOTE_ADDR="10.0.0.1"
         )
         assert response.status_code == 401
-    # The right password from a fresh address is still refused: the account is limited.
-    response = login(api_client, fan.email, REMOTE_ADDR="10.0.0.99")
+    # The right password from that address is refused: the account is limited there.
+    response = login(api_client, fan.email, REMOTE_ADDR="10.0.0.1")
     body = assert_error(response, 429, "login_throttled")
     assert 1 <= int(response["Retry-After"]) <= 300
     assert body["extra"]["retry_after_seconds"] == int(response["Retry-After"])
-    # Another account is not affected.
+    # Another account is not affected at that address.
     other = UserFactory(password=PASSWORD)
-    assert login(api_client, other.email, REMOTE_ADDR="10.0.0.99").status_code == 200
+    assert login(api_client, other.email, REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_forty_fans_behind_one_address_all_sign_in(api_client) -> None:
+    # Default limits (20 per address): only failures count, and none failed.
+    fans = [UserFactory(password=PASSWORD) for _ in range(40)]
+    for fan in fans:
+        response = login(APIClient(), fan.email, REMOTE_ADDR="100.64.0.1")
+        assert response.status_code == 200, response.content
+
+
+def test_twenty_one_wrong_guesses_from_one_address_are_refused(api_client, fan) -> None:
+    # Default limits: 20 failed sign-ins per address, whichever the accounts.
+    for number in range(20):
+        response = login(
+            api_client, f"guess{number}@example.test", REMOTE_ADDR="10.2.2.2"
+        )
+        assert_error(response, 401, "invalid_credentials")
+    response = login(api_client, "guess20@example.test", REMOTE_ADDR="10.2.2.2")
+    body = assert_error(response, 429, "login_throttled")
+    assert 1 <= int(response["Retry-After"]) <= 300
+    assert body["extra"]["retry_after_seconds"] == int(response["Retry-After"])
+    # The address is locked, for the right password too; other addresses are not.
+    assert_error(
+        login(api_client, fan.email, REMOTE_ADDR="10.2.2.2"), 429, "login_throttled"
+    )
+    assert login(api_client, fan.email, REMOTE_ADDR="10.2.2.3").status_code == 200
+
+
+def test_a_stranger_cannot_lock_the_owner_out(api_client, fan) -> None:
+    # Default limits: 5 failures per account from one address.
+    for _ in range(5):
+        response = login(
+            api_client, fan.email, "wrong-password-123", REMOTE_ADDR="203.0.113.9"
+        )
+        assert_error(response, 401, "invalid_credentials")
+    assert_error(
+        login(api_client, fan.email, "wrong-password-123", REMOTE_ADDR="203.0.113.9"),
+        429,
+        "login_throttled",
+    )
+    # The owner, from their own address, signs in while the stranger's is locked.
+    assert login(api_client, fan.email, REMOTE_ADDR="198.51.100.7").status_code == 200
+    assert_error(
+        login(api_client, fan.email, REMOTE_ADDR="203.0.113.9"), 429, "login_throttled"
+    )
 
 
 @override_settings(LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=100, LOGIN_MAX_ATTEMPTS_PER_IP=4)

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client, override_settings
 
 from onsale.usermgmt.models import User
+from onsale.usermgmt.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,19 @@ def test_login_page_is_throttled_too(fan) -> None:
     response = client.post("/login/", {"email": fan.email, "password": PASSWORD})
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
+    # The page says what happened and how long to wait, in minutes.
+    assert b"Too many failed sign-ins from this network." in response.content
+    assert b"Please wait 5 minutes and try again" in response.content
+    assert b'name="email"' in response.content
+
+
+def test_login_page_lets_many_fans_sign_in_from_one_network() -> None:
+    fans = [UserFactory(password=PASSWORD) for _ in range(25)]
+    for fan in fans:
+        response = Client(REMOTE_ADDR="100.64.0.2").post(
+            "/login/", {"email": fan.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302
 
 
 def test_login_page_ignores_offsite_next(fan) -> None:
