@@ -12,11 +12,18 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.checkout import idempotency
+from onsale.checkout.exceptions import (
+    IdempotencyKeyInvalid,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+)
 from onsale.checkout.models import IdempotencyRecord
 from onsale.orders.models import Order
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.payments.fake.models import FakeProviderCharge
 from onsale.testutils.checkout import Shopper, assert_error, checkout_body, seated_event
+from onsale.testutils.factories import UserFactory
 from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -262,3 +269,108 @@ def test_checkout_submit_or_resume_needs_an_access_token(event):
             resume_order_id=None,
         )
     assert Order.objects.count() == 0
+
+
+def test_idempotency_key_validate_accepts_visible_ascii_only():
+    # when / then: a visible ASCII key up to 255 characters is returned as sent
+    assert idempotency.idempotency_key_validate(key="abc-123_~!") == "abc-123_~!"
+    assert idempotency.idempotency_key_validate(key="k" * 255) == "k" * 255
+    # and anything else is refused
+    for missing in (None, ""):
+        with pytest.raises(IdempotencyKeyRequired):
+            idempotency.idempotency_key_validate(key=missing)
+    for invalid in ("k" * 256, "with space", "caf\u00e9"):
+        with pytest.raises(IdempotencyKeyInvalid):
+            idempotency.idempotency_key_validate(key=invalid)
+
+
+def test_idempotency_begin_claims_then_waits_then_replays(db):
+    # given a fan's first request with a key
+    user = UserFactory()
+    claim = idempotency.idempotency_begin(user=user, key="k1", request_hash="h1")
+    assert not claim.is_replay and claim.resume_order_id is None
+    assert claim.record is not None
+
+    # when a second request with the same key comes while the first runs:
+    # it is told to retry, and nothing changed
+    with pytest.raises(IdempotencyRequestInProgress):
+        idempotency.idempotency_begin(
+            user=user, key="k1", request_hash="h1", wait_seconds=0
+        )
+    # a different body under the same key is refused
+    with pytest.raises(IdempotencyKeyReused):
+        idempotency.idempotency_begin(
+            user=user, key="k1", request_hash="h2", wait_seconds=0
+        )
+    assert IdempotencyRecord.objects.filter(user=user).count() == 1
+
+    # when the first completes, a retry replays its answer
+    idempotency.idempotency_complete(
+        record=claim.record, status=201, body={"order_id": 7}
+    )
+    replay = idempotency.idempotency_begin(user=user, key="k1", request_hash="h1")
+    assert replay.is_replay
+    assert (replay.replay_status, replay.replay_body) == (201, {"order_id": 7})
+
+
+def test_idempotency_begin_takes_over_a_dead_requests_order(event):
+    # given a record whose request created an order, then stopped renewing
+    _, order, _ = _paid_order(event)
+    user = order.user
+    claim = idempotency.idempotency_begin(user=user, key="k2", request_hash="h")
+    assert claim.record is not None
+    idempotency.idempotency_order_attach(record_id=claim.record.pk, order_id=order.pk)
+    IdempotencyRecord.objects.filter(pk=claim.record.pk).update(
+        locked_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    # when a retry comes
+    retry = idempotency.idempotency_begin(user=user, key="k2", request_hash="h")
+
+    # then it owns the same record and resumes that order
+    assert retry.record is not None and retry.record.pk == claim.record.pk
+    assert retry.resume_order_id == order.pk
+    assert IdempotencyRecord.objects.get(pk=claim.record.pk).order_id == order.pk
+
+
+def test_idempotency_complete_stores_the_answer(db):
+    # given a claimed key
+    claim = idempotency.idempotency_begin(
+        user=UserFactory(), key="k3", request_hash="h"
+    )
+    assert claim.record is not None
+
+    # when
+    idempotency.idempotency_complete(record=claim.record, status=422, body={"e": 1})
+
+    # then
+    stored = IdempotencyRecord.objects.get(pk=claim.record.pk)
+    assert stored.state == IdempotencyRecord.State.COMPLETED
+    assert (stored.response_status, stored.response_body) == (422, {"e": 1})
+
+
+def test_idempotency_abandon_forgets_in_progress_keys_only(db):
+    # given one key in progress and one completed
+    user = UserFactory()
+    running = idempotency.idempotency_begin(user=user, key="run", request_hash="h")
+    done = idempotency.idempotency_begin(user=user, key="done", request_hash="h")
+    assert running.record is not None and done.record is not None
+    idempotency.idempotency_complete(record=done.record, status=201, body={})
+
+    # when both are abandoned
+    idempotency.idempotency_abandon(record=running.record)
+    idempotency.idempotency_abandon(record=done.record)
+
+    # then only the completed one is kept, and the other key can start afresh
+    assert list(
+        IdempotencyRecord.objects.filter(user=user).values_list("key", flat=True)
+    ) == ["done"]
+    again = idempotency.idempotency_begin(user=user, key="run", request_hash="h2")
+    assert again.record is not None
+
+
+def _paid_order(event):
+    """A fan's paid order (its own idempotency record is left aside)."""
+    shopper = Shopper(event)
+    response = shopper.checkout(shopper.hold(seat_ids(event)[:1]).hold_id)
+    return shopper, Order.objects.get(user=shopper.user), response

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from onsale.orders import fulfilment
 from onsale.orders.models import Order
@@ -59,3 +62,29 @@ def test_order_tickets_email_send_sends_once(event, mailoutbox):
     # when the email step runs again, it sends nothing
     assert fulfilment.order_tickets_email_send(order_id=order.pk) is False
     assert len(mailoutbox) == 1
+
+
+def test_orders_unfulfilled_ids_lists_paid_orders_not_finished_in_time(event):
+    # given three paid orders: one fulfilled, one without its email, one
+    # without tickets; all paid a minute ago
+    _, done, _ = buy(event, seat_ids(event)[:1])
+    _, unmailed, _ = buy(event, seat_ids(event)[1:2])
+    _, unticketed, _ = buy(event, seat_ids(event)[2:3])
+    a_minute_ago = timezone.now() - timedelta(minutes=1)
+    Order.objects.update(paid_at=a_minute_ago)
+    Order.objects.filter(pk=unmailed.pk).update(emailed_at=None)
+    Order.objects.filter(pk=unticketed.pk).update(
+        tickets_issued_at=None, paid_at=a_minute_ago - timedelta(seconds=1)
+    )
+
+    # when / then: the unfinished ones, oldest payment first, up to the limit
+    assert fulfilment.orders_unfulfilled_ids(older_than_seconds=30) == [
+        unticketed.pk,
+        unmailed.pk,
+    ]
+    assert fulfilment.orders_unfulfilled_ids(older_than_seconds=30, limit=1) == [
+        unticketed.pk
+    ]
+    # and none paid less than `older_than_seconds` ago
+    assert fulfilment.orders_unfulfilled_ids(older_than_seconds=3600) == []
+    assert done.pk not in fulfilment.orders_unfulfilled_ids(older_than_seconds=30)

@@ -14,7 +14,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from onsale.orders.models import RefundPolicy
-from onsale.orders.refunds import refund_policy_set
+from onsale.orders.refunds import order_refunded_by_provider, refund_policy_set
 from onsale.orders.tests.helpers import buy
 from onsale.payments.fake.models import FakeProviderCharge, FakeProviderRefund
 from onsale.platform.redis import redis_client
@@ -113,3 +113,55 @@ def test_concurrent_cancels_refund_once(event):
         statuses = list(pool.map(cancel, range(10)))
     assert sorted(statuses) == [200] + [409] * 9
     assert FakeProviderRefund.objects.count() == 1
+
+
+def test_order_refunded_by_provider_in_full_refunds_the_order(event):
+    # given a paid order of two seats
+    seats = seat_ids(event)[:2]
+    _, order, _ = buy(event, seats)
+    order.refresh_from_db()
+
+    # when the provider reports a full refund made in its dashboard
+    refunded = order_refunded_by_provider(
+        charge_id=order.charge_id, amount_refunded=order.total, amount=order.total
+    )
+
+    # then the order is refunded, its tickets void and its seats on sale again
+    assert refunded is not None
+    assert (refunded.state, refunded.refunded_amount) == ("refunded", order.total)
+    assert not order.tickets.filter(voided_at__isnull=True).exists()
+    assert SeatSale.objects.count() == 0
+    assert not any(seat_unavailable(event, seat) for seat in seats)
+
+
+def test_order_refunded_by_provider_in_part_only_records_the_amount(event):
+    # given a paid order
+    seats = seat_ids(event)[:2]
+    _, order, _ = buy(event, seats)
+    order.refresh_from_db()
+
+    # when the provider reports a partial refund
+    refunded = order_refunded_by_provider(
+        charge_id=order.charge_id, amount_refunded=Decimal("10.00"), amount=order.total
+    )
+
+    # then only the amount is recorded: still paid, tickets and seats kept
+    assert refunded is not None
+    assert (refunded.state, refunded.refunded_amount) == ("paid", Decimal("10.00"))
+    assert order.tickets.filter(voided_at__isnull=True).count() == 2
+    assert SeatSale.objects.count() == 2
+
+
+def test_order_refunded_by_provider_for_an_unknown_charge_changes_nothing(event):
+    # given a paid order
+    _, order, _ = buy(event, seat_ids(event)[:1])
+
+    # when / then: a charge we do not know is ignored
+    assert (
+        order_refunded_by_provider(
+            charge_id="ch_unknown", amount_refunded=Decimal("50"), amount=Decimal("50")
+        )
+        is None
+    )
+    order.refresh_from_db()
+    assert (order.state, order.refunded_amount) == ("paid", Decimal("0"))
