@@ -502,7 +502,7 @@ def test_a_form_posted_through_nginx_on_another_port_passes_the_csrf_check(
     import re
     from urllib.parse import urlencode
 
-    from onsale.usermgmt.tests.factories import UserFactory
+    from onsale.testutils.factories import UserFactory
 
     fan = UserFactory(password="correct-horse-battery-staple")
     host, port = stack.proxy.removeprefix("http://").split(":")
@@ -556,7 +556,7 @@ def test_forty_sign_ins_from_one_address_all_pass(
 ):
     """Fans behind one address (a NAT) sign in at the same moment: nginx's
     edge limit sheds floods only, and the app counts failures, not sign-ins."""
-    from onsale.usermgmt.tests.factories import UserFactory
+    from onsale.testutils.factories import UserFactory
 
     fans = [UserFactory(password="correct-horse-battery-staple") for _ in range(40)]
     statuses = [

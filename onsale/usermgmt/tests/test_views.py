@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from onsale.testutils.factories import UserFactory
 from onsale.usermgmt.models import User
-from onsale.usermgmt.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
