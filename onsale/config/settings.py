@@ -110,6 +110,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "onsale.platform.middleware.RequestContextMiddleware",
+    # A page whose MySQL or Redis is down answers 503, not 500 (as the API).
+    "onsale.platform.middleware.DependencyOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server (bin/run has no nginx); in
     # front of everything that touches the session or the database.

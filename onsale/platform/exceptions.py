@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from typing import Any
 
 import redis
@@ -258,7 +259,8 @@ def dependency_failure(exc: BaseException) -> str | None:
     return None
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
+    """An API path: its errors are the JSON shape, never an HTML page."""
     return request.path.startswith("/api/") or request.path.startswith("/.well-known/")
 
 
@@ -292,11 +294,13 @@ def error_page(
     return response
 
 
-def dependency_unavailable_page(request: HttpRequest, dependency: str) -> HttpResponse:
-    """The 503 of an HTML page whose `dependency` is down: the branded page
-    with the API's Retry-After. A page only looked at (GET) reloads itself
-    then, so a waiting fan keeps polling."""
-    logger.warning("dependency unavailable: %s", dependency)
+def dependency_unavailable_page(
+    request: HttpRequest, dependency: str, exc: BaseException | None = None
+) -> HttpResponse:
+    """The 503 of an HTML page whose `dependency` is down (`exc` the outage,
+    for the log): the branded page with the API's Retry-After. A page only
+    looked at (GET) reloads itself then, so a waiting fan keeps polling."""
+    logger.warning("dependency unavailable: %s", dependency, exc_info=exc)
     refresh = RETRY_AFTER_UNAVAILABLE if request.method in ("GET", "HEAD") else None
     return error_page(
         request,
@@ -309,22 +313,35 @@ def dependency_unavailable_page(request: HttpRequest, dependency: str) -> HttpRe
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 404 page: JSON under /api/, the branded page elsewhere."""
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
     return error_page(request, 404)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
+    """An error nothing else handled. An outage raised outside a view (in a
+    middleware, say), which DependencyOutageMiddleware cannot see, is still a
+    503, as the API answers it; the rest is 500."""
+    exc = sys.exc_info()[1]
+    dependency = (
+        dependency_failure(exc)
+        if exc is not None and not is_lock_wait_error(exc)
+        else None
+    )
+    if wants_json(request):
+        if dependency:
+            return dependency_unavailable_response(dependency)
         return JsonResponse(
             error_body("internal_error", "Something went wrong on our side."),
             status=500,
         )
+    if dependency:
+        return dependency_unavailable_page(request, dependency, exc)
     return error_page(request, 500)
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("bad_request", "The request is not valid."), status=400
         )
@@ -332,7 +349,7 @@ def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("permission_denied", "You may not do this."), status=403
         )
@@ -343,7 +360,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a page form that expired (or came from elsewhere)
     gets the branded 403 that says to reload and resend; JSON paths keep
     Django's own answer, as before."""
-    if _wants_json(request):
+    if wants_json(request):
         from django.views.csrf import csrf_failure as django_csrf_failure
 
         return django_csrf_failure(request, reason)

@@ -6,9 +6,13 @@ import json
 from typing import Any
 
 import pytest
+import redis
+from django.db import OperationalError
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
 from onsale.platform import exceptions
+from onsale.platform.middleware import DependencyOutageMiddleware
 
 
 def _page(response: Any) -> str:
@@ -97,3 +101,49 @@ def test_an_expired_form_is_the_branded_403() -> None:
     assert response.status_code == 403
     text = _page(response)
     assert "reload the page and send the form again" in text.lower()
+
+
+def _outage_middleware() -> DependencyOutageMiddleware:
+    return DependencyOutageMiddleware(lambda request: HttpResponse())
+
+
+def test_an_outage_in_a_page_is_the_503_page_and_a_bug_is_left_to_handler500() -> None:
+    middleware = _outage_middleware()
+    page = RequestFactory().get("/orders/")
+    down = middleware.process_exception(page, redis.exceptions.ConnectionError())
+    assert down is not None
+    assert down.status_code == 503
+    assert down["Retry-After"] == str(exceptions.RETRY_AFTER_UNAVAILABLE)
+    assert "Try again in a few seconds" in _page(down)
+    assert (
+        middleware.process_exception(page, OperationalError(2003, "gone")) is not None
+    )
+    assert middleware.process_exception(page, ValueError("a bug")) is None
+    # Contention, not an outage: not called a dependency failure.
+    lock_wait = OperationalError(1205, "Lock wait timeout exceeded")
+    assert middleware.process_exception(page, lock_wait) is None
+
+
+def test_an_outage_in_a_plain_api_view_keeps_the_json_shape() -> None:
+    request = RequestFactory().get("/api/v1/events/7/seats/stream")
+    response = _outage_middleware().process_exception(
+        request, redis.exceptions.TimeoutError()
+    )
+    assert response is not None
+    assert response.status_code == 503
+    assert json.loads(response.content)["extra"] == {"dependency": "redis"}
+    assert response["Retry-After"] == str(exceptions.RETRY_AFTER_UNAVAILABLE)
+
+
+def test_an_outage_outside_a_view_is_still_503_from_handler500() -> None:
+    request = RequestFactory().get("/events/7/queue")
+    try:
+        raise redis.exceptions.ConnectionError("refused")
+    except redis.exceptions.ConnectionError:
+        response = exceptions.handler500(request)
+    assert response.status_code == 503
+    assert "Your place in the queue is kept" in _page(response)
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert exceptions.handler500(request).status_code == 500
