@@ -73,6 +73,8 @@ else:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# The branded 403 page (reload and send again), not Django's bare one.
+CSRF_FAILURE_VIEW = "onsale.platform.exceptions.csrf_failure"
 
 # The payment provider: only the built-in fake exists today ("fake"); a Stripe
 # adapter would add its own name and keys. Read here because it decides which
@@ -108,6 +110,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "onsale.platform.middleware.RequestContextMiddleware",
+    # A page whose MySQL or Redis is down answers 503, not 500 (as the API).
+    "onsale.platform.middleware.DependencyOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server (bin/run has no nginx); in
     # front of everything that touches the session or the database.

@@ -10,6 +10,8 @@ status and renders the one error shape:
 from __future__ import annotations
 
 import logging
+import re
+import sys
 from typing import Any
 
 import redis
@@ -257,45 +259,109 @@ def dependency_failure(exc: BaseException) -> str | None:
     return None
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
+    """An API path: its errors are the JSON shape, never an HTML page."""
     return request.path.startswith("/api/") or request.path.startswith("/.well-known/")
 
 
-def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 page: JSON under /api/, the plain page elsewhere."""
-    if _wants_json(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
-    from django.views.defaults import page_not_found
+# The fan's waiting-room page: its error pages tell the fan the place is kept
+# (the place lives in the queue, not in the page).
+_QUEUE_PAGE = re.compile(r"^/events/[0-9]+/queue/?$")
 
-    return page_not_found(request, exception)
+
+def error_page(
+    request: HttpRequest,
+    status: int,
+    *,
+    retry_after: int | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """The branded HTML page of an error `status` (errors/<status>.html).
+
+    Rendered with no request, so no context processor runs: the page never
+    reads the session or the user, and shows while MySQL or Redis is down.
+    """
+    from django.template import loader
+
+    context.setdefault("status", status)
+    context.setdefault("place_kept", bool(_QUEUE_PAGE.match(request.path)))
+    html = loader.get_template(f"errors/{status}.html").render(context)
+    response = HttpResponse(html, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(max(1, int(retry_after)))
+    # An error page is about this moment: no cache may keep it.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def dependency_unavailable_page(
+    request: HttpRequest, dependency: str, exc: BaseException | None = None
+) -> HttpResponse:
+    """The 503 of an HTML page whose `dependency` is down (`exc` the outage,
+    for the log): the branded page with the API's Retry-After. A page only
+    looked at (GET) reloads itself then, so a waiting fan keeps polling."""
+    logger.warning("dependency unavailable: %s", dependency, exc_info=exc)
+    refresh = RETRY_AFTER_UNAVAILABLE if request.method in ("GET", "HEAD") else None
+    return error_page(
+        request,
+        503,
+        retry_after=RETRY_AFTER_UNAVAILABLE,
+        dependency=dependency,
+        refresh_seconds=refresh,
+    )
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 page: JSON under /api/, the branded page elsewhere."""
+    if wants_json(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return error_page(request, 404)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
+    """An error nothing else handled. An outage raised outside a view (in a
+    middleware, say), which DependencyOutageMiddleware cannot see, is still a
+    503, as the API answers it; the rest is 500."""
+    exc = sys.exc_info()[1]
+    dependency = (
+        dependency_failure(exc)
+        if exc is not None and not is_lock_wait_error(exc)
+        else None
+    )
+    if wants_json(request):
+        if dependency:
+            return dependency_unavailable_response(dependency)
         return JsonResponse(
             error_body("internal_error", "Something went wrong on our side."),
             status=500,
         )
-    from django.views.defaults import server_error
-
-    return server_error(request)
+    if dependency:
+        return dependency_unavailable_page(request, dependency, exc)
+    return error_page(request, 500)
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("bad_request", "The request is not valid."), status=400
         )
-    from django.views.defaults import bad_request
-
-    return bad_request(request, exception)
+    return error_page(request, 400)
 
 
 def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("permission_denied", "You may not do this."), status=403
         )
-    from django.views.defaults import permission_denied
+    return error_page(request, 403)
 
-    return permission_denied(request, exception)
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a page form that expired (or came from elsewhere)
+    gets the branded 403 that says to reload and resend; JSON paths keep
+    Django's own answer, as before."""
+    if wants_json(request):
+        from django.views.csrf import csrf_failure as django_csrf_failure
+
+        return django_csrf_failure(request, reason)
+    return error_page(request, 403, csrf=True)

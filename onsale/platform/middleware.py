@@ -1,4 +1,5 @@
-"""Request id, request log line and metrics, and the early body-size check."""
+"""Request id, request log line and metrics, the early body-size check, and
+the 503 of a page whose dependency is down."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from onsale.platform.context import (
     route_var,
     user_id_var,
 )
-from onsale.platform.exceptions import error_body
+from onsale.platform.db import is_lock_wait_error
+from onsale.platform.exceptions import (
+    dependency_failure,
+    dependency_unavailable_page,
+    dependency_unavailable_response,
+    error_body,
+    wants_json,
+)
 from onsale.platform.observability import metrics
 from onsale.platform.observability.logging import process_role_set
 from onsale.platform.observability.newrelic import newrelic_transaction_name
@@ -158,3 +166,30 @@ class BodySizeLimitMiddleware:
                 status=413,
             )
         return self.get_response(request)
+
+
+class DependencyOutageMiddleware:
+    """A plain Django view (a fan's page: queue, seats, checkout, orders) that
+    fails because MySQL or Redis is down answers 503 with Retry-After, as the
+    API does through its exception handler, instead of a 500: the branded page
+    for HTML, the one error shape under /api/. Bugs still reach handler500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        # A lock wait is contention, not an outage (the API calls it 409).
+        if is_lock_wait_error(exception):
+            return None
+        dependency = dependency_failure(exception)
+        if dependency is None:
+            return None
+        if wants_json(request):
+            logger.warning("dependency unavailable: %s", dependency, exc_info=exception)
+            return dependency_unavailable_response(dependency)
+        return dependency_unavailable_page(request, dependency, exception)

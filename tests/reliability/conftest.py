@@ -97,3 +97,15 @@ def assert_unavailable(response: Any) -> None:
     assert set(body) == {"code", "message", "extra"}
     assert body["code"] in {"dependency_unavailable", "not_ready"}
     assert int(response["Retry-After"]) >= 1
+
+
+def assert_unavailable_page(response: Any, *, place_kept: bool = False) -> None:
+    """The branded 503 HTML page with a Retry-After: never a 500. `place_kept`:
+    the waiting room's, which says the fan's place is kept."""
+    assert response.status_code == 503, (response.status_code, response.content)
+    assert response["Content-Type"].startswith("text/html")
+    assert int(response["Retry-After"]) >= 1
+    text = response.content.decode()
+    assert "We are busy fixing something" in text
+    assert "Try again in a few seconds" in text
+    assert ("Your place in the queue is kept" in text) is place_kept

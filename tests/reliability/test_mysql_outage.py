@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
@@ -26,6 +27,7 @@ from onsale.waitingroom.services import admission_session_start
 from tests.faults.proxy import FaultProxy
 from tests.reliability.conftest import (
     assert_unavailable,
+    assert_unavailable_page,
     client_of,
     room_open,
     seat_ids,
@@ -177,3 +179,30 @@ def test_checkout_on_a_slow_mysql_is_503_and_its_retry_makes_one_order(
     assert SeatSale.objects.count() == 1
     assert FakeProviderCharge.objects.count() == 1
     assert fake_ledger_reconcile() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fan_pages_with_mysql_unreachable_are_the_503_page_never_a_500(
+    mysql_proxy: FaultProxy, seated_event: Event
+) -> None:
+    event = seated_event
+    room_open(event)
+    queue_page = f"/events/{event.pk}/queue"
+    fan = Client()
+    fan.force_login(UserFactory())
+    assert fan.get(queue_page).status_code == 200
+
+    mysql_proxy.down()  # the fault: MySQL unreachable
+
+    assert_unavailable_page(fan.get(queue_page), place_kept=True)
+    assert_unavailable_page(Client().get(queue_page), place_kept=True)
+    for page in (
+        f"/events/{event.pk}/seats",
+        f"/checkout/{event.pk}/1/",
+        "/orders/",
+    ):
+        assert_unavailable_page(fan.get(page))
+
+    mysql_proxy.up()
+    close_old_connections()
+    assert fan.get(queue_page).status_code == 200

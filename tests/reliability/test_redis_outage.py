@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from rest_framework.test import APIClient
 
 from onsale.events.models import Event
@@ -25,6 +26,7 @@ from onsale.waitingroom.admission import admission_evaluate
 from tests.faults.redis_server import RedisServer
 from tests.reliability.conftest import (
     assert_unavailable,
+    assert_unavailable_page,
     client_of,
     room_open,
     seat_ids,
@@ -146,3 +148,30 @@ def test_redis_killed_mid_sale_then_restarted_empty(
     assert claimed.count("active") == MAX_ACTIVE
     assert claimed.count("waiting") == len(fans) - MAX_ACTIVE
     assert SeatSale.objects.filter(event=event).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_queue_page_with_redis_down_is_the_503_page_never_a_500(
+    own_redis: RedisServer, seated_event: Event
+) -> None:
+    event = seated_event
+    room_open(event)
+    page = f"/events/{event.pk}/queue"
+    fan = Client()
+    fan.force_login(UserFactory())
+    assert fan.post(page).status_code == 302  # joined
+    assert fan.get(page).status_code == 200
+
+    own_redis.kill()
+
+    for client in (fan, Client()):
+        response = client.get(page)
+        assert_unavailable_page(response, place_kept=True)
+        # The page tries again by itself: the fan keeps polling.
+        assert 'http-equiv="refresh"' in response.content.decode()
+    joined = fan.post(page)
+    assert_unavailable_page(joined, place_kept=True)
+    assert 'http-equiv="refresh"' not in joined.content.decode()
+
+    own_redis.start()
+    assert fan.get(page).status_code == 200
