@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import secrets
 import sys
@@ -62,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import constant_rate, measures  # noqa: E402
 from bench.harness.constant_rate import Request  # noqa: E402
+from bench.harness.events import bench_event_create  # noqa: E402
 from bench.harness.join_profile import profile_join  # noqa: E402
 from bench.harness.measures import PER_ORDER  # noqa: E402
 from bench.harness.report import (  # noqa: E402
@@ -130,45 +130,6 @@ def buyers_create(event_id: int, count: int, prefix: str) -> list[tuple[str, str
         grant = admission_session_start(event_id=event_id, user_id=user.pk)
         buyers.append((bearer, grant.token))
     return buyers
-
-
-def seated_event(seats: int) -> int:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from onsale.events.models import Event
-    from onsale.seatselection import selectors
-    from onsale.seatselection.seatmaps.write import seatmap_replace
-    from onsale.usermgmt.models import Organization
-
-    organization, _ = Organization.objects.get_or_create(name="Bench organization")
-    now = timezone.now()
-    event = Event.objects.create(
-        organization=organization,
-        name="Bench seated",
-        venue_name="Arena",
-        onsale_at=now + timedelta(days=1),
-        starts_at=now + timedelta(days=30),
-        status=Event.Status.PUBLISHED,
-    )
-    seatmap_replace(
-        event=event,
-        data={
-            "categories": [{"code": "A", "name": "Arena", "price": "50.00"}],
-            "generate": [
-                {
-                    "section": "Arena",
-                    "rows": max(1, math.ceil(seats / 50)),
-                    "seats_per_row": 50,
-                    "category": "A",
-                }
-            ],
-        },
-    )
-    Event.objects.filter(pk=event.pk).update(onsale_at=now - timedelta(minutes=1))
-    selectors.availability_snapshot(event_id=event.pk)
-    return event.pk
 
 
 def credentials_read(path: Path) -> list[tuple[str, str]]:
@@ -321,7 +282,9 @@ def measure_latency(
     # Hold then checkout: half the order rate scenarios/checkout.py reached.
     purchase_rate = max(1.0, orders_per_second / 2)
     purchases = int(purchase_rate * seconds) + 1
-    event = seated_event(purchases * PER_ORDER + 100)
+    event = bench_event_create(
+        seats=purchases * PER_ORDER + 100, name="Bench seated", open_now=True
+    ).pk
     buyers = buyers_create(event, purchases, f"bench-buyer-{os.getpid()}-")
     from onsale.payments.fake.cards import SUCCESS_CARD
 

@@ -43,7 +43,6 @@ import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +101,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
+from bench.harness.events import bench_event_create  # noqa: E402
 from bench.harness.stack import process_tree_cpu_seconds  # noqa: E402
 from onsale.events.models import Event  # noqa: E402
 from onsale.orders.models import Order, OrderLine  # noqa: E402
@@ -112,13 +111,12 @@ from onsale.payments.fake.cards import SUCCESS_CARD  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import selectors as seat_selectors  # noqa: E402
 from onsale.seatselection.models import Seat, SeatSale  # noqa: E402
-from onsale.seatselection.seatmaps.write import seatmap_replace  # noqa: E402
 from onsale.testutils.worker_command import worker_command  # noqa: E402
-from onsale.usermgmt.models import Organization, User  # noqa: E402
+from onsale.usermgmt.models import User  # noqa: E402
 from onsale.usermgmt.services import users_bulk_create  # noqa: E402
 from onsale.waitingroom.services import admission_session_start  # noqa: E402
 
-ROW = 50
+ROW = 50  # seats per row of the benchmark venue (bench_event_create's)
 
 
 @dataclass(frozen=True)
@@ -137,37 +135,6 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     first_sale: float | None = None
     last_sale: float | None = None
-
-
-def event_create(seats: int) -> Event:
-    organization, _ = Organization.objects.get_or_create(name="Benchmark")
-    now = timezone.now()
-    event = Event.objects.create(
-        organization=organization,
-        name="Benchmark on-sale",
-        venue_name="Arena",
-        onsale_at=now + timedelta(days=1),
-        starts_at=now + timedelta(days=30),
-        status=Event.Status.PUBLISHED,
-    )
-    seatmap_replace(
-        event=event,
-        data={
-            "categories": [{"code": "A", "name": "Arena", "price": "50.00"}],
-            "generate": [
-                {
-                    "section": "Arena",
-                    "rows": seats // ROW,
-                    "seats_per_row": ROW,
-                    "category": "A",
-                }
-            ],
-        },
-    )
-    # The map is set before the on-sale, as an organizer must; now it opens.
-    Event.objects.filter(pk=event.pk).update(onsale_at=now - timedelta(minutes=1))
-    seat_selectors.availability_snapshot(event_id=event.pk)
-    return event
 
 
 def buyers_create(event: Event, count: int) -> list[Buyer]:
@@ -394,7 +361,9 @@ def main() -> int:
     server = worker = None
     keep_logs = [True]  # emptied once the run passed
     try:
-        event = event_create(options.seats)
+        event = bench_event_create(
+            seats=options.seats, name="Benchmark on-sale", open_now=True
+        )
         fans = options.seats // options.per_order + options.buyers
         print(
             f"setting up: {options.seats:,} seats, {fans:,} admitted fans ...",

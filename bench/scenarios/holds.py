@@ -71,18 +71,15 @@ import django
 
 django.setup()
 
-from datetime import timedelta  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
+from bench.harness.events import bench_event_create  # noqa: E402
 from onsale.events.models import Event  # noqa: E402
 from onsale.platform.redis import redis_client  # noqa: E402
 from onsale.seatselection import exceptions, selectors, services  # noqa: E402
 from onsale.seatselection import layout as seat_layout  # noqa: E402
-from onsale.seatselection.seatmaps.write import seatmap_replace  # noqa: E402
-from onsale.usermgmt.models import Organization  # noqa: E402
 
 SESSION_END = int(time.time()) + 3600
 # What --json writes: the run's options and each scenario's figures.
@@ -489,34 +486,6 @@ def redis_cleanup() -> None:
         client.unlink(*batch[start : start + 1000])
 
 
-def event_create(seats: int) -> Event:
-    organization, _ = Organization.objects.get_or_create(name="Benchmark")
-    event = Event.objects.create(
-        organization=organization,
-        name="Benchmark",
-        venue_name="Arena",
-        onsale_at=timezone.now() + timedelta(days=1),
-        starts_at=timezone.now() + timedelta(days=30),
-        status=Event.Status.PUBLISHED,
-    )
-    seatmap_replace(
-        event=event,
-        data={
-            "categories": [{"code": "A", "price": "50"}],
-            "generate": [
-                {
-                    "section": "Arena",
-                    "rows": seats // ROW,
-                    "seats_per_row": ROW,
-                    "category": "A",
-                }
-            ],
-        },
-    )
-    selectors.availability_snapshot(event_id=event.pk)  # state built, map cached
-    return event
-
-
 def baseline_reset() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -536,7 +505,7 @@ def scenario(
         f"{'path':<30} {'holds/s':>10} {'granted':>8} {'refused':>8} {'errors':>6} "
         f"{'p50 ms':>8} {'p99 ms':>8} {'double':>7} consistent"
     )
-    event = event_create(options.seats)
+    event = bench_event_create(seats=options.seats, name="Benchmark", open_now=False)
     store = StoreCpu()
     store.start()
     lua, lua_held = lua_side(plan, options.clients, options.processes, event)
