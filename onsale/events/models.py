@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from onsale.usermgmt.models import Organization
+
+
+def default_time_zone() -> str:
+    """The time zone of a new event: the site's `TIME_ZONE` setting, read when
+    the event is created (not frozen into a migration)."""
+    return str(settings.TIME_ZONE)
 
 
 class Event(models.Model):
@@ -16,6 +23,9 @@ class Event(models.Model):
     Fans see only published events. `onsale_at` is when numbered admission
     starts (the waiting room keeps its own live copy of the schedule);
     `starts_at` is when the doors open. Prices are in `currency` (ISO 4217).
+    Times are stored in UTC; `time_zone` is the IANA name of the zone the
+    event takes place in (such as "Europe/London"), in which its pages show
+    them.
     """
 
     class Status(models.TextChoices):
@@ -31,6 +41,7 @@ class Event(models.Model):
     starts_at = models.DateTimeField()
     onsale_at = models.DateTimeField()
     currency = models.CharField(max_length=3, default="EUR")
+    time_zone = models.CharField(max_length=64, default=default_time_zone)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.DRAFT
     )
