@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from onsale.usermgmt.models import Organization
+
+
+@cache
+def _known_time_zones() -> frozenset[str]:
+    # Read once per process (it walks the zone files).
+    return frozenset(available_timezones())
+
+
+def time_zone_is_known(name: str) -> bool:
+    """Whether `name` is an IANA time zone zoneinfo knows ("Europe/Paris",
+    "UTC"). Membership, not ZoneInfo(name): a name such as "Europe" (a
+    directory) or "tzdata.zi" (a data file) makes ZoneInfo raise an OSError or
+    a ValueError of its own rather than say no."""
+    return name in _known_time_zones()
+
+
+def time_zone_validate(value: str) -> None:
+    """The field's check, for model forms such as the admin's (the services
+    raise their own domain error first)."""
+    if not time_zone_is_known(value):
+        raise ValidationError(
+            "Enter an IANA time zone name such as Europe/London.",
+            code="invalid_time_zone",
+        )
 
 
 def default_time_zone() -> str:
@@ -41,7 +68,9 @@ class Event(models.Model):
     starts_at = models.DateTimeField()
     onsale_at = models.DateTimeField()
     currency = models.CharField(max_length=3, default="EUR")
-    time_zone = models.CharField(max_length=64, default=default_time_zone)
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[time_zone_validate]
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.DRAFT
     )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +15,7 @@ from onsale.events.exceptions import (
     EventScheduleInvalid,
     EventStatusChangeInvalid,
 )
-from onsale.events.models import Event, default_time_zone
+from onsale.events.models import Event, default_time_zone, time_zone_is_known
 from onsale.platform import db
 from onsale.usermgmt.audit import audit_changed, audit_record
 from onsale.usermgmt.models import Organization, User
@@ -31,17 +29,9 @@ _STATUS_MOVES: dict[str, set[str]] = {
 }
 
 
-@cache
-def _known_time_zones() -> frozenset[str]:
-    # Asked once per process (it walks the zone files). Membership, not
-    # ZoneInfo(name): a name such as "Europe" (a directory) or "tzdata.zi" (a
-    # data file) makes ZoneInfo raise an OSError or a ValueError of its own.
-    return frozenset(available_timezones())
-
-
 def _time_zone_check(time_zone: str) -> None:
     """An IANA time zone name that zoneinfo knows ("Europe/Paris", "UTC")."""
-    if time_zone not in _known_time_zones():
+    if not time_zone_is_known(time_zone):
         raise EventInvalid(
             "The time zone must be an IANA time zone name such as Europe/London.",
             code="event_time_zone_invalid",
