@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import ClassVar
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -91,3 +91,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.starts_at:%Y-%m-%d})"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The event's time zone, to show its times in. The services check
+        every name they store; a row written around them (a bare UPDATE) gets
+        the site's `TIME_ZONE` rather than an error on every page."""
+        name = self.time_zone if time_zone_is_known(self.time_zone) else None
+        return ZoneInfo(name or default_time_zone())

@@ -7,8 +7,6 @@ the lowest layer that may read all three (events < waitingroom < seatselection).
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +17,6 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from onsale.events import selectors as event_selectors
-from onsale.events.models import time_zone_is_known
 from onsale.platform.exceptions import NotFound
 from onsale.seatselection import selectors
 from onsale.waitingroom import selectors as waitingroom_selectors
@@ -41,15 +38,11 @@ def event_page(request: HttpRequest, event_id: int) -> HttpResponse:
         raise Http404("No such event.") from None
     room = waitingroom_selectors.waitingroom_config_get(event_id=event.pk)
     prices = selectors.price_level_list(event_id=event.pk)
-    # The services check every name they store; a row written around them
-    # still gets a page (in the site's zone), not an error.
-    zone_name = (
-        event.time_zone if time_zone_is_known(event.time_zone) else settings.TIME_ZONE
-    )
+    zone = event.zone
     context = {
         "event": event,
-        "event_zone": ZoneInfo(zone_name),
-        "event_zone_name": zone_name,
+        "event_zone": zone,
+        "event_zone_name": zone.key,
         "prequeue_opens_at": room.prequeue_opens_at,
         "onsale_at": room.onsale_at,
         "prices": prices,

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from onsale.events.models import Event
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.testutils.factories import EventFactory
 from onsale.testutils.seats import SMALL_MAP
@@ -179,3 +180,17 @@ def test_the_event_page_reads_the_same_few_rows_however_many_prices(client):
     assert response.content.decode().count("<td>Level ") == 12
     # The event, its waiting room, its price categories.
     assert len(many_queries) == len(few_queries) == 3
+
+
+@pytest.mark.django_db
+def test_an_event_whose_stored_zone_is_unknown_still_has_a_page(client, settings):
+    settings.TIME_ZONE = "UTC"
+    event = _new_york_event()
+    Event.objects.filter(pk=event.pk).update(time_zone="Atlantis/Capital")
+
+    response = client.get(f"/events/{event.pk}/")
+
+    assert response.status_code == 200
+    assert '<span class="at-venue">Thu 4 Jul 2030, 23:30 UTC</span>' in (
+        response.content.decode()
+    )
