@@ -4,6 +4,7 @@ fitting a 360 px phone."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,7 +49,8 @@ def test_a_fan_abroad_sees_the_venue_time_and_their_own(stack, fans):
     expect(starts.locator(".at-venue")).to_have_text("Thu 4 Jul 2030, 20:30 CEST")
     expect(starts.locator(".fan-time")).to_be_visible()
     expect(starts.locator("time")).to_contain_text("Jul 4, 2030")
-    expect(starts.locator("time")).to_contain_text("02:30 PM EDT")
+    # \s: newer ICU puts a narrow no-break space before "PM".
+    expect(starts.locator("time")).to_contain_text(re.compile(r"02:30\sPM EDT"))
     expect(page.locator("#event-prices")).to_contain_text("30.50 EUR")
     _fits_the_phone(page)
     fan.shot("event")
