@@ -20,7 +20,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from onsale.events import selectors as event_selectors
-from onsale.events.models import Event
+from onsale.events.models import Event, default_time_zone
 from onsale.platform.exceptions import NotFound
 from onsale.usermgmt.models import User
 
@@ -82,6 +82,7 @@ def console_event_list(request: HttpRequest) -> HttpResponse:
         "events": event_selectors.event_list_for_organizer(viewer=viewer),
         "compact_example": COMPACT_EXAMPLE,
         "is_staff": viewer.is_platform_staff,
+        "default_time_zone": default_time_zone(),
     }
     return render(request, "console/event_list.html", context)
 

@@ -29,6 +29,7 @@ class EventOutputSerializer(serializers.ModelSerializer[Event]):
             "starts_at",
             "onsale_at",
             "currency",
+            "time_zone",
             "status",
         )
 
@@ -46,6 +47,7 @@ class OrganizerEventOutputSerializer(serializers.ModelSerializer[Event]):
             "starts_at",
             "onsale_at",
             "currency",
+            "time_zone",
             "status",
             "has_seatmap",
             "created_at",
@@ -106,6 +108,8 @@ class OrganizerEventCollectionApi(APIView):
         starts_at = serializers.DateTimeField()
         onsale_at = serializers.DateTimeField()
         currency = serializers.CharField(max_length=8, default="EUR")
+        # An IANA name; left out, the site's TIME_ZONE. The service checks it.
+        time_zone = serializers.CharField(max_length=64, required=False)
         status = serializers.ChoiceField(
             choices=[Event.Status.DRAFT, Event.Status.PUBLISHED],
             default=Event.Status.DRAFT,
@@ -177,6 +181,7 @@ class OrganizerEventDetailApi(APIView):
         starts_at = serializers.DateTimeField(required=False)
         onsale_at = serializers.DateTimeField(required=False)
         currency = serializers.CharField(max_length=8, required=False)
+        time_zone = serializers.CharField(max_length=64, required=False)
         status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
 
     @extend_schema(responses={200: OrganizerEventOutputSerializer})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from onsale.events.exceptions import EventNotFound
 from onsale.events.models import Event
@@ -15,6 +15,23 @@ def event_list_published(*, limit: int = 50, offset: int = 0) -> QuerySet[Event]
     return Event.objects.filter(status=Event.Status.PUBLISHED).order_by(
         "starts_at", "pk"
     )[offset : offset + limit]
+
+
+def event_search_published(*, query: str = "") -> QuerySet[Event]:
+    """Published events whose name or venue contains `query` (case-insensitive;
+    surrounding spaces ignored, empty: every published event), soonest first.
+
+    The rows come in the order of the (status, starts_at) index, so a page of
+    results stops reading at its last row. A search inside names cannot use a
+    B-tree index; it filters the published events the index walks through.
+    """
+    events = Event.objects.filter(status=Event.Status.PUBLISHED)
+    query = query.strip()
+    if query:
+        events = events.filter(
+            Q(name__icontains=query) | Q(venue_name__icontains=query)
+        )
+    return events.order_by("starts_at", "pk")
 
 
 def event_get_published(*, event_id: int) -> Event:

@@ -15,7 +15,7 @@ from onsale.events.exceptions import (
     EventScheduleInvalid,
     EventStatusChangeInvalid,
 )
-from onsale.events.models import Event
+from onsale.events.models import Event, default_time_zone, time_zone_is_known
 from onsale.platform import db
 from onsale.usermgmt.audit import audit_changed, audit_record
 from onsale.usermgmt.models import Organization, User
@@ -29,7 +29,19 @@ _STATUS_MOVES: dict[str, set[str]] = {
 }
 
 
-def _event_check(*, starts_at: datetime, onsale_at: datetime, currency: str) -> None:
+def _time_zone_check(time_zone: str) -> None:
+    """An IANA time zone name that zoneinfo knows ("Europe/Paris", "UTC")."""
+    if not time_zone_is_known(time_zone):
+        raise EventInvalid(
+            "The time zone must be an IANA time zone name such as Europe/London.",
+            code="event_time_zone_invalid",
+            extra={"field": "time_zone"},
+        )
+
+
+def _event_check(
+    *, starts_at: datetime, onsale_at: datetime, currency: str, time_zone: str
+) -> None:
     if onsale_at > starts_at:
         raise EventScheduleInvalid(
             extra={"field": "onsale_at", "onsale_at": onsale_at.isoformat()}
@@ -40,6 +52,7 @@ def _event_check(*, starts_at: datetime, onsale_at: datetime, currency: str) -> 
             code="event_currency_invalid",
             extra={"field": "currency"},
         )
+    _time_zone_check(time_zone)
 
 
 def event_create(
@@ -50,13 +63,15 @@ def event_create(
     starts_at: datetime,
     onsale_at: datetime,
     currency: str = "EUR",
+    time_zone: str | None = None,
     status: str = Event.Status.DRAFT,
     actor: User | None = None,
 ) -> Event:
     """Create an event of `organization`.
 
     The on-sale must start no later than the event (`EventScheduleInvalid`);
-    the currency is an ISO 4217 code (three capital letters). A new event is a
+    the currency is an ISO 4217 code (three capital letters); the time zone is
+    an IANA name zoneinfo knows (None: the site's `TIME_ZONE`). A new event is a
     draft or published, never born cancelled. Names are trimmed and must not be
     empty. The creation is audited (`actor`: who; None for the system).
     """
@@ -66,7 +81,14 @@ def event_create(
             "The event needs a name and a venue name.",
             extra={"field": "name" if not name else "venue_name"},
         )
-    _event_check(starts_at=starts_at, onsale_at=onsale_at, currency=currency)
+    if time_zone is None:
+        time_zone = default_time_zone()
+    _event_check(
+        starts_at=starts_at,
+        onsale_at=onsale_at,
+        currency=currency,
+        time_zone=time_zone,
+    )
     if status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
         raise EventStatusChangeInvalid(extra={"status": status})
     with transaction.atomic():
@@ -77,6 +99,7 @@ def event_create(
             starts_at=starts_at,
             onsale_at=onsale_at,
             currency=currency,
+            time_zone=time_zone,
             status=status,
         )
         audit_record(
@@ -97,6 +120,7 @@ def _event_audit_fields(event: Event) -> dict[str, Any]:
         "starts_at": event.starts_at,
         "onsale_at": event.onsale_at,
         "currency": event.currency,
+        "time_zone": event.time_zone,
         "status": event.status,
     }
 
@@ -109,6 +133,7 @@ def event_update(
     starts_at: datetime | None = None,
     onsale_at: datetime | None = None,
     currency: str | None = None,
+    time_zone: str | None = None,
     status: str | None = None,
     actor: User | None = None,
 ) -> Event:
@@ -134,7 +159,13 @@ def event_update(
         new_starts = locked.starts_at if starts_at is None else starts_at
         new_onsale = locked.onsale_at if onsale_at is None else onsale_at
         new_currency = locked.currency if currency is None else currency
-        _event_check(starts_at=new_starts, onsale_at=new_onsale, currency=new_currency)
+        new_time_zone = locked.time_zone if time_zone is None else time_zone
+        _event_check(
+            starts_at=new_starts,
+            onsale_at=new_onsale,
+            currency=new_currency,
+            time_zone=new_time_zone,
+        )
         if (
             new_currency != locked.currency
             # The seat map's reverse relation (seatselection sits above
@@ -150,7 +181,7 @@ def event_update(
             locked.status = status
         locked.name, locked.venue_name = new_name, new_venue
         locked.starts_at, locked.onsale_at = new_starts, new_onsale
-        locked.currency = new_currency
+        locked.currency, locked.time_zone = new_currency, new_time_zone
         locked.save()
         before, after = audit_changed(old_fields, _event_audit_fields(locked))
         audit_record(

@@ -374,3 +374,40 @@ def hold_count_get(*, event_id: int) -> int:
     """How many holds of the event are alive (expired ones are purged by every
     hold, release and snapshot, and by the beat sweep)."""
     return int(redis_client().hlen(seat_key(event_id, "holds")))
+
+
+# --- Price levels (the event page) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceLevel:
+    """One price category of an event's seat map, as fans see it before they
+    pick seats: reserved seats, or general admission (standing, `capacity`
+    places)."""
+
+    code: str
+    name: str
+    price: Decimal
+    general_admission: bool
+    capacity: int | None
+
+
+def price_level_list(*, event_id: int) -> list[PriceLevel]:
+    """The event's price categories in the organizer's order (`position`),
+    in the event's currency; empty while the event has no seat map.
+
+    One query on the categories alone: the page that shows them is the one
+    fans land on before a sale, so it reads neither the seats nor Redis.
+    """
+    return [
+        PriceLevel(
+            code=row["code"],
+            name=row["name"],
+            price=row["price"],
+            general_admission=row["general_admission"],
+            capacity=row["capacity"],
+        )
+        for row in PriceCategory.objects.filter(event_id=event_id)
+        .order_by("position", "pk")
+        .values("code", "name", "price", "general_admission", "capacity")
+    ]

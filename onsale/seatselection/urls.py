@@ -40,5 +40,6 @@ urlpatterns = [
         apis.OrganizerSeatBlockApi.as_view(),
         name="api-organizer-seat-block",
     ),
+    path("events/<int:event_id>/", views.event_page, name="event"),
     path("events/<int:event_id>/seats", views.seat_page, name="seats"),
 ]

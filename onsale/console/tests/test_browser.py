@@ -129,6 +129,7 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
             page.fill("#create-venue", "Test Hall")
             page.fill("#create-starts", _utc_input(timedelta(days=30)))
             page.fill("#create-onsale", _utc_input(timedelta(minutes=-5)))
+            page.fill("#create-time-zone", "Europe/Madrid")
             page.click("#create-form button[type=submit]")
             page.wait_for_url(re.compile(r".*/organizer/events/\d+/$"))
             # (no ORM inside this block: Playwright runs an event loop here)
@@ -185,6 +186,7 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
         organizer.organization_id,
     )
     assert event.seats.count() == 320
+    assert event.time_zone == "Europe/Madrid"
     actions = list(
         AuditEntry.objects.filter(event_id=event.pk)
         .order_by("id")

@@ -56,3 +56,16 @@ def test_console_pages_list_and_wire_the_organizers_event(organizer, event):
     assert f'data-live-url="/api/v1/organizer/events/{event.pk}/live"' in room
     assert f'data-audit-url="/api/v1/organizer/events/{event.pk}/audit"' in room
     assert "console/console.js" in room
+
+
+@pytest.mark.django_db
+def test_console_forms_carry_the_event_time_zone(organizer, settings):
+    settings.TIME_ZONE = "UTC"
+    event = EventFactory(organization=organizer.organization, time_zone="Asia/Kolkata")
+    client = _client(organizer)
+
+    listing = client.get("/organizer/").content.decode()
+    editor = client.get(f"/organizer/events/{event.pk}/").content.decode()
+
+    assert 'name="time_zone" value="UTC"' in listing
+    assert 'name="time_zone" value="Asia/Kolkata"' in editor

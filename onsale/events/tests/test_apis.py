@@ -68,6 +68,8 @@ def test_anonymous_may_not_create_events(api_client):
         ({"name": ""}, 400, "invalid"),
         ({"starts_at": "not a date"}, 400, "invalid"),
         ({"status": "cancelled"}, 400, "invalid"),
+        ({"time_zone": "Europe/Atlantis"}, 422, "event_time_zone_invalid"),
+        ({"time_zone": "x" * 65}, 400, "invalid"),
     ],
 )
 def test_invalid_events_are_refused(organizer_client, overrides, status, code):
@@ -215,3 +217,35 @@ def test_staff_create_for_a_named_organization():
     assert missing.status_code == 422
     assert created.status_code == 201
     assert created.json()["organization_id"] == organization.pk
+
+
+def test_the_time_zone_is_set_read_and_changed_through_the_api(
+    organizer_client, api_client
+):
+    created = organizer_client.post(
+        "/api/v1/organizer/events",
+        _payload(time_zone="Europe/Lisbon", status="published"),
+        format="json",
+    )
+    event_id = created.json()["id"]
+
+    changed = organizer_client.patch(
+        f"/api/v1/organizer/events/{event_id}",
+        {"time_zone": "Asia/Tokyo"},
+        format="json",
+    )
+    refused = organizer_client.patch(
+        f"/api/v1/organizer/events/{event_id}",
+        {"time_zone": "Tokyo"},
+        format="json",
+    )
+    public = api_client.get(f"/api/v1/events/{event_id}")
+
+    assert created.status_code == 201
+    assert created.json()["time_zone"] == "Europe/Lisbon"
+    assert changed.status_code == 200
+    assert changed.json()["time_zone"] == "Asia/Tokyo"
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "event_time_zone_invalid"
+    assert public.json()["time_zone"] == "Asia/Tokyo"
+    assert Event.objects.get(pk=event_id).time_zone == "Asia/Tokyo"

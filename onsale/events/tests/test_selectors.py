@@ -57,3 +57,21 @@ def test_event_list_for_organizer_lists_the_organizations_events(event, organize
     assert list(selectors.event_list_for_organizer(viewer=organizer)) == [event]
     assert set(selectors.event_list_for_organizer(viewer=staff)) == {event, other}
     assert list(selectors.event_list_for_organizer(viewer=fan)) == []
+
+
+def test_event_search_published_matches_name_or_venue_of_published_events():
+    soon = timezone.now() + timedelta(days=1)
+    venue_match = EventFactory(
+        name="Brass", venue_name="The Jazz Club", onsale_at=soon + timedelta(days=1)
+    )
+    name_match = EventFactory(name="JAZZ brunch", venue_name="Hall", onsale_at=soon)
+    EventFactory(name="Rock", venue_name="Hall")
+    EventFactory(name="Jazz draft", status=Event.Status.DRAFT)
+    EventFactory(name="Jazz cancelled", status=Event.Status.CANCELLED)
+
+    assert list(selectors.event_search_published(query=" jazz ")) == [
+        name_match,
+        venue_match,
+    ]
+    assert selectors.event_search_published(query="").count() == 3
+    assert list(selectors.event_search_published(query="_")) == []

@@ -98,3 +98,60 @@ def test_events_on_sale_ids_lists_started_published_events_with_a_seat_map():
     assert ids == [on_sale.pk]
     assert no_map.pk not in ids
     assert not_yet.pk not in ids
+
+
+def test_event_create_takes_the_site_time_zone_unless_given_one(organizer, settings):
+    settings.TIME_ZONE = "UTC"
+    onsale = timezone.now() + timedelta(days=1)
+    facts = {
+        "organization": organizer.organization,
+        "venue_name": "Stadium",
+        "starts_at": onsale + timedelta(days=30),
+        "onsale_at": onsale,
+    }
+
+    plain = services.event_create(name="Plain", **facts)
+    local = services.event_create(name="Local", time_zone="America/New_York", **facts)
+
+    plain.refresh_from_db()
+    local.refresh_from_db()
+    assert plain.time_zone == "UTC"
+    assert local.time_zone == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    "time_zone",
+    ["Mars/Olympus_Mons", "", "../etc/passwd", "/etc/localtime", "Europe", "tzdata.zi"],
+)
+def test_event_create_refuses_an_unknown_time_zone(organizer, time_zone):
+    onsale = timezone.now() + timedelta(days=1)
+
+    with pytest.raises(EventInvalid) as raised:
+        services.event_create(
+            organization=organizer.organization,
+            name="Nowhere",
+            venue_name="Stadium",
+            starts_at=onsale + timedelta(days=30),
+            onsale_at=onsale,
+            time_zone=time_zone,
+        )
+
+    assert raised.value.code == "event_time_zone_invalid"
+    assert raised.value.extra == {"field": "time_zone"}
+    assert Event.objects.count() == 0
+
+
+def test_event_update_changes_the_time_zone_and_audits_it(event, organizer):
+    event = services.event_update(
+        event=event, time_zone="Australia/Sydney", actor=organizer
+    )
+
+    event.refresh_from_db()
+    assert event.time_zone == "Australia/Sydney"
+    entry = AuditEntry.objects.get(event_id=event.pk, action="event.update")
+    assert entry.after == {"time_zone": "Australia/Sydney"}
+
+    with pytest.raises(EventInvalid):
+        services.event_update(event=event, time_zone="Europe/Atlantis")
+    event.refresh_from_db()
+    assert event.time_zone == "Australia/Sydney"

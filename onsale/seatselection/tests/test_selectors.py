@@ -139,3 +139,49 @@ def test_hold_count_get_and_availability_stream_position(seated_event, fan):
     assert after > before
     assert generation
     assert same_generation == generation
+
+
+@pytest.mark.django_db
+def test_price_level_list_lists_the_categories_in_the_organizers_order(
+    django_assert_num_queries,
+):
+    event = EventFactory()
+    seatmap_replace(event=event, data=SMALL_MAP)
+    other = EventFactory()
+    seatmap_replace(
+        event=other,
+        data={
+            "categories": [{"code": "X", "name": "Other", "price": "1"}],
+            "generate": [
+                {"section": "S", "rows": 1, "seats_per_row": 1, "category": "X"}
+            ],
+        },
+    )
+
+    with django_assert_num_queries(1):
+        levels = selectors.price_level_list(event_id=event.pk)
+
+    assert levels == [
+        selectors.PriceLevel(
+            code="A",
+            name="Stalls",
+            price=Decimal("50.00"),
+            general_admission=False,
+            capacity=None,
+        ),
+        selectors.PriceLevel(
+            code="B",
+            name="Balcony",
+            price=Decimal("30.50"),
+            general_admission=False,
+            capacity=None,
+        ),
+        selectors.PriceLevel(
+            code="GA",
+            name="Standing",
+            price=Decimal("25.00"),
+            general_admission=True,
+            capacity=100,
+        ),
+    ]
+    assert selectors.price_level_list(event_id=EventFactory().pk) == []

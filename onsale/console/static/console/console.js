@@ -129,7 +129,7 @@
           return;
         }
       }
-      var data = formFields(form, ["name", "venue_name", "starts_at", "onsale_at", "currency", "organization_id"]);
+      var data = formFields(form, ["name", "venue_name", "starts_at", "onsale_at", "currency", "time_zone", "organization_id"]);
       if (data.organization_id) { data.organization_id = parseInt(data.organization_id, 10); }
       api("POST", root.dataset.createUrl, data).then(function (result) {
         if (result.status !== 201) { show("create-errors", errorText(result)); return null; }
@@ -159,7 +159,7 @@
       e.preventDefault();
       show("edit-errors", ""); show("edit-saved", "");
       api("PATCH", root.dataset.eventUrl,
-        formFields(form, ["name", "venue_name", "starts_at", "onsale_at", "currency"]))
+        formFields(form, ["name", "venue_name", "starts_at", "onsale_at", "currency", "time_zone"]))
         .then(function (result) {
           if (result.status !== 200) { show("edit-errors", errorText(result)); return; }
           show("edit-saved", "Saved.");
