@@ -246,6 +246,18 @@
     return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
   }
 
+  /* The sell-out estimate comes from real sales only (the server's
+   * sales_per_minute); without them it says why there is none. */
+  function selloutText(live) {
+    if (live.sellout_eta_seconds !== null && live.sellout_eta_seconds !== undefined) {
+      return duration(live.sellout_eta_seconds);
+    }
+    if (live.capacity > 0 && live.available === 0) { return "nothing left to sell"; }
+    if (live.tickets_sold === 0) { return "no sales yet"; }
+    if (live.sales_per_minute === null) { return "no sales lately"; }
+    return "—";
+  }
+
   function drawChart(svg, samples) {
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     if (samples.length < 2) { return; }
@@ -311,7 +323,7 @@
         live.measured_rate_per_minute === null ? "—" : String(Math.round(live.measured_rate_per_minute * 10) / 10);
       $("n-revenue").textContent = live.revenue + " " + live.currency;
       $("n-drain_eta_seconds").textContent = duration(live.drain_eta_seconds);
-      $("n-sellout_eta_seconds").textContent = duration(live.sellout_eta_seconds);
+      $("n-sellout_eta_seconds").textContent = selloutText(live);
       $("n-server_time").textContent = live.server_time.slice(11, 19);
       $("c-pause").disabled = live.state === "paused";
     }
