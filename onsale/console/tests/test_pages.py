@@ -175,3 +175,18 @@ def test_editor_counts_the_held_seats_a_replacement_drops(organizer, seated_even
     assert 'data-seats-held="3"' in html
     assert 'id="seatmap-upload">' in html
     assert "can no longer be replaced" not in html
+
+
+@pytest.mark.django_db
+def test_navigation_links_the_console_for_organizers_and_staff_only(organizer):
+    link = '<a href="/organizer/">Console</a>'
+    staff = UserFactory(role="staff", is_staff=True)
+    for user in (organizer, staff):
+        html = _client(user).get("/").content.decode()
+        assert link in html
+        # and the link opens the console
+        assert _client(user).get("/organizer/").status_code == 200
+    for client in (_client(UserFactory()), Client()):
+        response = client.get("/")
+        assert response.status_code == 200
+        assert link not in response.content.decode()
