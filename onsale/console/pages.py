@@ -47,8 +47,8 @@ def seatmap_text(document: dict[str, Any]) -> str:
     """A full-form seat map as JSON with one seat a line: a venue of a few
     thousand seats stays readable in the editor and is still plain JSON."""
 
-    def one(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    # One encoder for every seat: json.dumps with options builds one a call.
+    one = json.JSONEncoder(ensure_ascii=False).encode
 
     def row_text(row: dict[str, Any]) -> str:
         head = ", ".join(

@@ -47,27 +47,52 @@ def seatmap_source_get(*, event: Event) -> SeatMapSource | None:
     flags = [(int(choice.value), choice.label) for choice in Seat.Accessibility]
     sections = list(Section.objects.filter(event=event).order_by("position"))
     rows: dict[int, dict[str, dict[str, Any]]] = {s.pk: {} for s in sections}
-    seats = Seat.objects.filter(event=event).order_by("index")
-    for seat in seats.iterator(chunk_size=5000):
-        section_rows = rows[seat.section_id]
-        row = section_rows.get(seat.row_label)
+    # Plain tuples, not model instances: a stadium has 50,000 seats.
+    seats = (
+        Seat.objects.filter(event=event)
+        .order_by("index")
+        .values_list(
+            "section_id",
+            "row_label",
+            "row_rank",
+            "label",
+            "x",
+            "y",
+            "category_id",
+            "accessibility",
+            "blocked",
+        )
+    )
+    for (
+        section_id,
+        row_label,
+        row_rank,
+        label,
+        x,
+        y,
+        category_id,
+        accessibility,
+        blocked,
+    ) in seats.iterator(chunk_size=5000):
+        section_rows = rows[section_id]
+        row = section_rows.get(row_label)
         if row is None:
-            row = section_rows[seat.row_label] = {
-                "label": seat.row_label,
-                "rank": seat.row_rank,
+            row = section_rows[row_label] = {
+                "label": row_label,
+                "rank": row_rank,
                 "seats": [],
             }
         item: dict[str, Any] = {
-            "label": seat.label,
-            "x": _number(seat.x),
-            "y": _number(seat.y),
-            "category": code_of[seat.category_id],
+            "label": label,
+            "x": _number(x),
+            "y": _number(y),
+            "category": code_of[category_id],
         }
-        if seat.accessibility:
+        if accessibility:
             item["accessibility"] = [
-                name for value, name in flags if seat.accessibility & value
+                name for value, name in flags if accessibility & value
             ]
-        if seat.blocked:
+        if blocked:
             item["blocked"] = True
         row["seats"].append(item)
     category_items: list[dict[str, Any]] = []
