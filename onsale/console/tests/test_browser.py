@@ -159,6 +159,20 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
                 for message in dialogs
             )
 
+            # the box holds the event's own map: uploading it as it is keeps
+            # the same 320 seats (a new layout version), after a confirmation
+            page.reload()
+            expect(page.locator("#seatmap-label")).to_have_text(
+                "Map (this event's current map)"
+            )
+            asked = len(dialogs)
+            page.click("#seatmap-upload")
+            expect(page.locator("#seatmap-saved")).to_have_text(
+                "Saved: 320 seats (layout version 2)."
+            )
+            assert len(dialogs) == asked + 1
+            expect(page.locator("#seatmap-preview circle")).to_have_count(320)
+
             # publish, then open the control room
             page.click("#edit-publish")
             expect(page.locator("#edit-status")).to_have_text("Published")
@@ -203,6 +217,7 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
     )
     assert actions == [
         "event.create",
+        "seatmap.replace",
         "seatmap.replace",
         "event.publish",
         "waitingroom.update",

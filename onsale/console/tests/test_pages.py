@@ -53,6 +53,7 @@ def test_console_pages_list_and_wire_the_organizers_event(organizer, event):
     assert event.name in html
     assert other.name not in html
     assert 'id="create-form"' in html
+    assert "The box holds an <strong>example</strong>" in html
     assert "csrftoken" in listing.cookies
     editor = client.get(f"/organizer/events/{event.pk}/").content.decode()
     assert (

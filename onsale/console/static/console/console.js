@@ -228,6 +228,7 @@
         $("seatmap-source").textContent = "The box holds the map just uploaded (layout version " +
           result.body.layout_version + "). Uploading replaces the whole map with what the box holds.";
         $("seatmap-upload").textContent = "Replace seat map";
+        $("seatmap-label").textContent = "Map (this event's current map)";
         loadPreview(root);
       });
     });
