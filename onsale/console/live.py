@@ -4,12 +4,16 @@ selectors (queue, seats, sales), never from their Redis keys directly."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from onsale.events.models import Event
-from onsale.orders.selectors import event_sales_get, order_counts_by_state
+from onsale.orders.selectors import (
+    event_sales_get,
+    event_sales_pace_get,
+    order_counts_by_state,
+)
 from onsale.platform.observability.metrics import GaugeSample
 from onsale.seatselection.layout import seat_layout_get, sold_seat_ids
 from onsale.seatselection.models import Seat, SeatMap
@@ -25,8 +29,10 @@ class LiveRoom:
     `active_shoppers` those admitted and not finished (claimed or not);
     `holds` seats held now (unavailable seats that are neither sold nor
     blocked) plus nothing for GA, whose holds the snapshot does not split out;
-    `tickets_sold` / `revenue` paid orders. ETAs are seconds, None when they
-    cannot be estimated (no rate, nothing waiting, nothing left to sell).
+    `tickets_sold` / `revenue` paid orders; `sales_per_minute` the pace of
+    real sales lately (see `sales_pace_per_minute`), None with no recent sale.
+    ETAs are seconds, None when they cannot be estimated (no rate, nothing
+    waiting, nothing left to sell, no recent sale).
     """
 
     event_id: int
@@ -48,6 +54,7 @@ class LiveRoom:
     revenue: Decimal
     currency: str
     drain_eta_seconds: float | None
+    sales_per_minute: float | None
     sellout_eta_seconds: float | None
     server_time: datetime
 
@@ -94,6 +101,25 @@ def event_seat_counts_get(*, event: Event) -> SeatCounts:
     )
 
 
+# The sell-out estimate follows the sales of the last five minutes, and a
+# first sale is counted over a minute at least, so two tickets sold a second
+# ago do not read as 120 a minute.
+SALES_WINDOW = timedelta(minutes=5)
+SALES_SPAN_MIN = timedelta(minutes=1)
+
+
+def sales_pace_per_minute(*, event: Event, now: datetime) -> float | None:
+    """Tickets sold a minute, from the paid orders of the last five minutes
+    over the time they cover (since the first sale, if that is more recent;
+    a minute at least). None when nothing was sold in that window."""
+    since = now - SALES_WINDOW
+    pace = event_sales_pace_get(event=event, since=since)
+    if not pace.tickets or pace.first_paid_at is None:
+        return None
+    span = max(now - max(since, pace.first_paid_at), SALES_SPAN_MIN)
+    return pace.tickets / span.total_seconds() * 60
+
+
 def event_live_get(*, event: Event) -> LiveRoom:
     """The control-room numbers of `event` (the caller checked the viewer may
     see it).
@@ -103,8 +129,10 @@ def event_live_get(*, event: Event) -> LiveRoom:
     queue, so its numbers are zero and its settings are the configured ones.
     Seats come from the availability snapshot, sales from the orders app.
     Drain ETA = waiting / admission rate (measured if known, else configured);
-    sell-out ETA = seats and places left / (admission rate x tickets per paid
-    order so far, or 1 before the first sale): rough, and labelled so.
+    sell-out ETA = seats and places left / the pace of real sales
+    (`sales_pace_per_minute`): none before the first sale or when nothing
+    sold lately, never one made up from the admission rate; rough, and
+    labelled so.
     """
     config = waitingroom_config_get(event_id=event.pk)
     state = config.state
@@ -137,10 +165,11 @@ def event_live_get(*, event: Event) -> LiveRoom:
         if queue_length and per_minute > 0 and state not in ("paused", "closed")
         else None
     )
-    per_order = sales.tickets_sold / sales.orders_paid if sales.orders_paid else 1.0
+    now = datetime.now(tz=UTC)
+    selling = sales_pace_per_minute(event=event, now=now)
     sellout = (
-        round(available / (per_minute * per_order) * 60, 1)
-        if available and per_minute > 0 and state not in ("paused", "closed")
+        round(available / selling * 60, 1)
+        if available and selling and state not in ("paused", "closed")
         else None
     )
     return LiveRoom(
@@ -163,8 +192,9 @@ def event_live_get(*, event: Event) -> LiveRoom:
         revenue=sales.revenue,
         currency=event.currency,
         drain_eta_seconds=drain,
+        sales_per_minute=round(selling, 1) if selling is not None else None,
         sellout_eta_seconds=sellout,
-        server_time=datetime.now(tz=UTC),
+        server_time=now,
     )
 
 

@@ -19,9 +19,12 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from onsale.console.live import event_seat_counts_get
 from onsale.events import selectors as event_selectors
 from onsale.events.models import Event, default_time_zone
 from onsale.platform.exceptions import NotFound
+from onsale.seatselection.seatmaps.export import seatmap_source_get
+from onsale.seatselection.seatmaps.write import seatmap_replace_refusal
 from onsale.usermgmt.models import User
 
 # What the seat map box starts with: the compact (generator) form.
@@ -38,6 +41,38 @@ COMPACT_EXAMPLE = json.dumps(
     },
     indent=2,
 )
+
+
+def seatmap_text(document: dict[str, Any]) -> str:
+    """A full-form seat map as JSON with one seat a line: a venue of a few
+    thousand seats stays readable in the editor and is still plain JSON."""
+
+    # One encoder for every seat: json.dumps with options builds one a call.
+    one = json.JSONEncoder(ensure_ascii=False).encode
+
+    def row_text(row: dict[str, Any]) -> str:
+        head = ", ".join(
+            f"{one(key)}: {one(value)}" for key, value in row.items() if key != "seats"
+        )
+        seats = ",\n".join("        " + one(seat) for seat in row["seats"])
+        return f'      {{{head}, "seats": [\n{seats}\n      ]}}'
+
+    parts = ["{", '  "categories": [']
+    parts.append(",\n".join("    " + one(c) for c in document["categories"]))
+    parts.append("  ]" + ("," if document.get("sections") else ""))
+    if document.get("sections"):
+        parts.append('  "sections": [')
+        parts.append(
+            ",\n".join(
+                f'    {{"name": {one(section["name"])}, "rows": [\n'
+                + ",\n".join(row_text(row) for row in section["rows"])
+                + "\n    ]}"
+                for section in document["sections"]
+            )
+        )
+        parts.append("  ]")
+    parts.append("}")
+    return "\n".join(parts)
 
 
 def _organizer(request: HttpRequest) -> User:
@@ -91,12 +126,27 @@ def console_event_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @ensure_csrf_cookie
 def console_event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
-    """The event editor: facts, publish/cancel, seat map upload with preview."""
+    """The event editor: facts, publish/cancel, seat map upload with preview.
+
+    The map box holds the event's own map (full form), so uploading it
+    unchanged changes nothing; an event without a map gets the example,
+    labelled as one. The page says when the map can no longer be replaced
+    (the rule of `seatmap_replace`) and how many seats are held now, which
+    the browser repeats in its confirmation before replacing a map."""
     event = _event(request, event_id)
+    source = seatmap_source_get(event=event)
+    refusal = seatmap_replace_refusal(event=event)
+    counts = event_seat_counts_get(event=event)
     context = {
         "event": event,
         "urls": _urls(event.pk),
-        "compact_example": COMPACT_EXAMPLE,
+        "seatmap": source,
+        "seatmap_text": seatmap_text(source.document) if source else COMPACT_EXAMPLE,
+        "seatmap_locked": refusal is not None,
+        "onsale_started": bool(refusal and refusal.extra.get("onsale_started")),
+        "seats_sold": bool(refusal and refusal.extra.get("seats_sold")),
+        "seats_held": counts.seats_held,
+        "holds_active": counts.holds_active,
         "statuses": Event.Status,
     }
     return render(request, "console/event_edit.html", context)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Min, Prefetch, QuerySet, Sum
 
 from onsale.events.models import Event
 from onsale.orders.exceptions import OrderNotFound, TicketNotFound
@@ -155,6 +156,28 @@ def event_sales_get(*, event: Event) -> EventSales:
         orders_refunded=states.get(Order.State.CANCELLED, 0)
         + states.get(Order.State.REFUNDED, 0),
     )
+
+
+@dataclass(frozen=True)
+class SalesPace:
+    """How an event is selling: `tickets` in orders paid at or after the
+    moment asked about, and when its first order still paid was paid (None
+    before any sale)."""
+
+    tickets: int
+    first_paid_at: datetime | None
+
+
+def event_sales_pace_get(*, event: Event, since: datetime) -> SalesPace:
+    """Tickets of the event's paid orders paid since `since`, and its first
+    paid order's time. Orders cancelled or refunded since count for nothing:
+    only what is sold now paces the sale."""
+    paid = Order.objects.filter(event=event, state=Order.State.PAID)
+    tickets = OrderLine.objects.filter(
+        order__in=paid.filter(paid_at__gte=since)
+    ).count()
+    first = paid.aggregate(first=Min("paid_at"))["first"]
+    return SalesPace(tickets=tickets, first_paid_at=first)
 
 
 def order_counts_by_state() -> dict[str, int]:

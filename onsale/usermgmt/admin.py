@@ -2,7 +2,22 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from onsale.usermgmt.models import Organization, User
+from onsale.platform.admin import SupportAdmin
+from onsale.usermgmt.models import AuditEntry, Organization, User
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(SupportAdmin[AuditEntry]):
+    """The audit log, fully read-only: what was changed stays as it was
+    recorded (nothing is editable, added or deleted here)."""
+
+    list_display = ("created_at", "action", "actor_email", "organization", "event_id")
+    list_filter = ("action",)
+    search_fields = ("action", "actor_email", "=event_id", "organization__name")
+    list_select_related = ("organization",)
+    raw_id_fields = ("organization", "actor")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
 
 
 @admin.register(Organization)

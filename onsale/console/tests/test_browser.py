@@ -25,7 +25,10 @@ from django.db import connection
 from django.utils import timezone
 
 from onsale.events.models import Event
-from onsale.testutils.factories import OrganizerFactory
+from onsale.events.services import event_update
+from onsale.seatselection.seatmaps.write import seatmap_replace
+from onsale.testutils.factories import EventFactory, OrganizerFactory
+from onsale.testutils.seats import SMALL_MAP
 from onsale.usermgmt.models import AuditEntry
 from onsale.waitingroom.models import WaitingRoomConfig
 from tests.faults.local_http import answers_200, free_port
@@ -47,8 +50,9 @@ pytestmark = [
 
 @pytest.fixture
 def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
-    """gunicorn serving this test run's database and Redis prefix."""
-    port = free_port()
+    """gunicorn serving this test run's database and Redis prefix (on
+    ONSALE_TEST_SERVER_PORT when set, else on a free port)."""
+    port = int(os.environ.get("ONSALE_TEST_SERVER_PORT") or 0) or free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "onsale.config.settings_test",
@@ -150,6 +154,25 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
             page.click("#seatmap-form button[type=submit]")
             expect(page.locator("#seatmap-errors")).to_contain_text("line 3")
             expect(page.locator("#seatmap-errors")).to_contain_text("Nothing was saved")
+            # (replacing the map it has was confirmed first, naming that map)
+            assert any(
+                "Replace this event's seat map? The current map (320 seats)" in message
+                for message in dialogs
+            )
+
+            # the box holds the event's own map: uploading it as it is keeps
+            # the same 320 seats (a new layout version), after a confirmation
+            page.reload()
+            expect(page.locator("#seatmap-label")).to_have_text(
+                "Map (this event's current map)"
+            )
+            asked = len(dialogs)
+            page.click("#seatmap-upload")
+            expect(page.locator("#seatmap-saved")).to_have_text(
+                "Saved: 320 seats (layout version 2)."
+            )
+            assert len(dialogs) == asked + 1
+            expect(page.locator("#seatmap-preview circle")).to_have_count(320)
 
             # publish, then open the control room
             page.click("#edit-publish")
@@ -157,6 +180,8 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
             page.goto(f"{server}/organizer/events/{event_id}/live")
             configured = settings.WAITINGROOM_DEFAULT_RATE_PER_MINUTE
             expect(page.locator("#n-rate_per_minute")).to_have_text(str(configured))
+            # nothing sold: no sell-out estimate made up from the admission rate
+            expect(page.locator("#n-sellout_eta_seconds")).to_have_text("no sales yet")
 
             # change the rate and see it live and in the audit log
             page.fill("#c-rate", str(configured + 77))
@@ -195,9 +220,78 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
     assert actions == [
         "event.create",
         "seatmap.replace",
+        "seatmap.replace",
         "event.publish",
         "waitingroom.update",
         "waitingroom.update",
     ]
     config = WaitingRoomConfig.objects.get(event=event)
     assert (config.rate_per_minute, config.state) == (configured + 77, "paused")
+
+
+PHONE = {"width": 360, "height": 740}
+
+# The elements that stick out past the right edge, for the failure message.
+OVERFLOWING = """() => Array.from(document.querySelectorAll("body *"))
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter((el) => !el.closest("[data-scroll]"))
+  .slice(0, 8)
+  .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className : "") +
+    " right=" + Math.round(el.getBoundingClientRect().right))"""
+
+
+def test_every_console_page_fits_a_360_px_phone(server):
+    # given an organizer's event with a seat map, an audit log with long
+    # entries, and a name that does not fit a phone's line
+    organizer = OrganizerFactory()
+    event = EventFactory(
+        organization=organizer.organization,
+        name="The Extraordinarily Long-Named Midsummer Philharmonic Gala Evening",
+        venue_name="Grosses Festspielhaus und Konzertsaal am Stadtpark",
+    )
+    seatmap_replace(event=event, data=SMALL_MAP, actor=organizer)
+    event_update(event=event, venue_name="Konzerthaus am Stadtpark", actor=organizer)
+    pages = {
+        "event list": "/organizer/",
+        "event editor": f"/organizer/events/{event.pk}/",
+        "control room": f"/organizer/events/{event.pk}/live",
+    }
+    widths: dict[str, tuple[int, list[str]]] = {}
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu"],
+        )
+        try:
+            page = browser.new_page(viewport=PHONE)
+            page.set_default_timeout(30_000)
+            expect = playwright_sync.expect
+            expect.set_options(timeout=30_000)
+            page.goto(f"{server}/login/?next=/organizer/")
+            page.fill("#id_email", organizer.email)
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{server}/organizer/")
+            for name, path in pages.items():
+                page.goto(f"{server}{path}")
+                if name == "event editor":
+                    expect(page.locator("#seatmap-caption")).to_contain_text("80 seats")
+                if name == "control room":
+                    expect(page.locator("#audit-rows tr")).to_have_count(2)
+                    expect(page.locator("#n-sellout_eta_seconds")).to_have_text(
+                        "no sales yet"
+                    )
+                widths[name] = (
+                    page.evaluate("document.documentElement.scrollWidth"),
+                    page.evaluate(OVERFLOWING),
+                )
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(
+                    path=str(ARTIFACTS / f"console-360-{name.replace(' ', '-')}.png"),
+                    full_page=True,
+                )
+        finally:
+            browser.close()
+    too_wide = {name: seen for name, seen in widths.items() if seen[0] > 360}
+    assert not too_wide, too_wide

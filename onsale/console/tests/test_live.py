@@ -4,20 +4,27 @@ collected by `seat_gauges_collect`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from onsale.console.live import (
     SeatCounts,
     event_live_get,
     event_seat_counts_get,
+    sales_pace_per_minute,
     seat_gauges_collect,
 )
 from onsale.events.models import Event
+from onsale.orders.models import Order, OrderLine
 from onsale.platform.observability.metrics import gauges_collect
+from onsale.seatselection.models import PriceCategory
 from onsale.testutils.checkout import Shopper, checkout_body, seated_event
-from onsale.testutils.factories import EventFactory
+from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
 from onsale.testutils.seats import seat_ids
 from onsale.waitingroom.selectors import waitingroom_config_get
+from onsale.waitingroom.services import waitingroom_config_update
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +108,88 @@ def test_seat_gauges_show_capacity_sold_and_held() -> None:
         "onsale_event_seats_sold",
         "onsale_orders",
     } <= names
+
+
+def _paid_order(
+    event: Event, *, tickets: int, paid_ago: timedelta, state: str = "paid"
+) -> None:
+    category = PriceCategory.objects.filter(event=event).order_by("position").first()
+    assert category is not None
+    now = timezone.now()
+    order = Order.objects.create(
+        user=UserFactory(),
+        event=event,
+        state=state,
+        currency="EUR",
+        total=category.price * tickets,
+        hold_id=1,
+        buyer_name="Fan",
+        buyer_email="fan@example.test",
+        expires_at=now + timedelta(minutes=10),
+        paid_at=now - paid_ago,
+    )
+    for number in range(tickets):
+        OrderLine.objects.create(
+            order=order,
+            category=category,
+            category_name=category.name,
+            seat_label=f"A-{number}",
+            price=category.price,
+        )
+
+
+def test_event_live_get_makes_no_sellout_estimate_before_a_sale() -> None:
+    # given an open room with an admission rate and 180 places, nothing sold
+    event = seated_event()
+    live = event_live_get(event=event)
+    assert (live.state, live.available, live.tickets_sold) == ("open", 180, 0)
+    assert live.rate_per_minute > 0
+    # then there is no pace and no estimate (not one from the admission rate)
+    assert (live.sales_per_minute, live.sellout_eta_seconds) == (None, None)
+    assert live.as_document()["sellout_eta_seconds"] is None
+
+
+def test_event_live_get_estimates_sellout_from_recent_sales() -> None:
+    # given 3 tickets sold over the last two minutes (first sale 2 min ago)
+    event = seated_event()
+    _paid_order(event, tickets=2, paid_ago=timedelta(minutes=2))
+    _paid_order(event, tickets=1, paid_ago=timedelta(seconds=30))
+    # and a refunded order in the window, which sells nothing
+    _paid_order(event, tickets=5, paid_ago=timedelta(seconds=20), state="refunded")
+    live = event_live_get(event=event)
+    # then the pace is 1.5 tickets a minute and 180 places take 120 minutes
+    assert live.sales_per_minute == 1.5
+    assert live.sellout_eta_seconds == pytest.approx(7200, rel=0.01)
+
+
+def test_sales_pace_counts_the_last_five_minutes_only() -> None:
+    event = seated_event()
+    now = timezone.now()
+    # a sale ten minutes ago makes no pace now
+    _paid_order(event, tickets=4, paid_ago=timedelta(minutes=10))
+    assert sales_pace_per_minute(event=event, now=now) is None
+    assert event_live_get(event=event).sellout_eta_seconds is None
+    # with 3 tickets in the window, they are spread over the whole window
+    _paid_order(event, tickets=3, paid_ago=timedelta(minutes=1))
+    assert sales_pace_per_minute(event=event, now=now) == pytest.approx(0.6)
+
+
+def test_sales_pace_spreads_a_first_sale_over_a_minute() -> None:
+    event = seated_event()
+    now = timezone.now()
+    _paid_order(event, tickets=2, paid_ago=timedelta(seconds=1))
+    assert sales_pace_per_minute(event=event, now=now) == pytest.approx(2.0)
+
+
+def test_event_live_get_makes_no_sellout_estimate_when_paused(
+    django_capture_on_commit_callbacks,
+) -> None:
+    event = seated_event()
+    _paid_order(event, tickets=2, paid_ago=timedelta(seconds=30))
+    organizer = OrganizerFactory(organization=event.organization)
+    with django_capture_on_commit_callbacks(execute=True):
+        waitingroom_config_update(event_id=event.pk, actor=organizer, state="paused")
+    live = event_live_get(event=event)
+    assert live.state == "paused"
+    assert live.sales_per_minute == 2.0
+    assert live.sellout_eta_seconds is None

@@ -1,6 +1,8 @@
-"""Reads of orders (order_get, order_state_get)."""
+"""Reads of orders (order_get, order_state_get) and of sales figures."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -107,6 +109,27 @@ def test_event_sales_get_counts_paid_and_refunded(event):
         1,
     )
     assert [(c.tickets_sold, c.tickets_refunded) for c in sales.categories] == [(1, 1)]
+
+
+def test_event_sales_pace_get_counts_tickets_paid_since(event):
+    # given nothing sold: no tickets, no first sale
+    start = timezone.now()
+    assert selectors.event_sales_pace_get(event=event, since=start) == (
+        selectors.SalesPace(tickets=0, first_paid_at=None)
+    )
+    # given a paid order of two seats, paid an hour ago, and one of one seat now
+    _, early, _ = buy(event, seat_ids(event)[:2])
+    hour_ago = start - timedelta(hours=1)
+    Order.objects.filter(pk=early.pk).update(paid_at=hour_ago)
+    buy(event, seat_ids(event)[2:3])
+    # and a refunded one paid now
+    _, refunded, _ = buy(event, seat_ids(event)[3:4])
+    Order.objects.filter(pk=refunded.pk).update(state=Order.State.REFUNDED)
+
+    pace = selectors.event_sales_pace_get(event=event, since=start)
+    # then only the paid seat of the window counts, and the first sale is early
+    assert pace == selectors.SalesPace(tickets=1, first_paid_at=hour_ago)
+    assert selectors.event_sales_pace_get(event=event, since=hour_ago).tickets == 3
 
 
 def test_order_counts_by_state(event):

@@ -31,7 +31,10 @@ from onsale.usermgmt.models import User
 _SEAT_BATCH = 5000
 
 
-def _seatmap_check_replaceable(event: Event) -> None:
+def seatmap_replace_refusal(*, event: Event) -> SeatMapLocked | None:
+    """Why `seatmap_replace` would refuse to replace the event's map now (the
+    on-sale of the published event started, or anything was sold), or None
+    when it may. Read without a lock: the replacement checks again under one."""
     started = (
         event.status == Event.Status.PUBLISHED and event.onsale_at <= timezone.now()
     )
@@ -40,7 +43,14 @@ def _seatmap_check_replaceable(event: Event) -> None:
         or PriceCategory.objects.filter(event=event, ga_sold__gt=0).exists()
     )
     if started or sold:
-        raise SeatMapLocked(extra={"onsale_started": started, "seats_sold": sold})
+        return SeatMapLocked(extra={"onsale_started": started, "seats_sold": sold})
+    return None
+
+
+def _seatmap_check_replaceable(event: Event) -> None:
+    refusal = seatmap_replace_refusal(event=event)
+    if refusal is not None:
+        raise refusal
 
 
 def seatmap_replace(*, event: Event, data: Any, actor: User | None = None) -> SeatMap:

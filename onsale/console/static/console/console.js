@@ -187,9 +187,24 @@
       mapForm.elements.format.value = isCsv ? "csv" : "json";
       file.text().then(function (text) { $("seatmap-text").value = text; });
     });
+    /* Replacing a map the event already has is confirmed in words that say
+     * what goes: the current seats and, when there are any, the live holds. */
+    function replaceConfirmed() {
+      var seats = mapForm.dataset.currentSeats;
+      if (!seats) { return true; }
+      var places = parseInt(mapForm.dataset.currentPlaces || "0", 10);
+      var held = parseInt(mapForm.dataset.seatsHeld || "0", 10);
+      var message = "Replace this event's seat map? The current map (" + seats + " seats" +
+        (places ? ", " + places + " standing places" : "") +
+        ") is replaced as a whole by the map in the box.";
+      if (held) { message += " " + held + " seats are held now; those holds are dropped."; }
+      return window.confirm(message);
+    }
+
     mapForm.addEventListener("submit", function (e) {
       e.preventDefault();
       show("seatmap-errors", ""); show("seatmap-saved", "");
+      if (!replaceConfirmed()) { show("seatmap-saved", "Not uploaded: the current map stays."); return; }
       var text = $("seatmap-text").value;
       var request;
       if (mapForm.elements.format.value === "csv") {
@@ -206,6 +221,14 @@
         if (result.status !== 200) { show("seatmap-errors", errorText(result) + " Nothing was saved."); return; }
         show("seatmap-saved", "Saved: " + result.body.seat_count + " seats (layout version " +
           result.body.layout_version + ").");
+        // The box now holds the event's map: a second upload replaces it.
+        mapForm.dataset.currentSeats = String(result.body.seat_count);
+        mapForm.dataset.currentPlaces = "";
+        mapForm.dataset.seatsHeld = "0";
+        $("seatmap-source").textContent = "The box holds the map just uploaded (layout version " +
+          result.body.layout_version + "). Uploading replaces the whole map with what the box holds.";
+        $("seatmap-upload").textContent = "Replace seat map";
+        $("seatmap-label").textContent = "Map (this event's current map)";
         loadPreview(root);
       });
     });
@@ -222,6 +245,18 @@
     if (s < 60) { return s + " s"; }
     if (s < 3600) { return Math.floor(s / 60) + " min " + (s % 60) + " s"; }
     return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+  }
+
+  /* The sell-out estimate comes from real sales only (the server's
+   * sales_per_minute); without them it says why there is none. */
+  function selloutText(live) {
+    if (live.sellout_eta_seconds !== null && live.sellout_eta_seconds !== undefined) {
+      return duration(live.sellout_eta_seconds);
+    }
+    if (live.capacity > 0 && live.available === 0) { return "nothing left to sell"; }
+    if (live.tickets_sold === 0) { return "no sales yet"; }
+    if (live.sales_per_minute === null) { return "no sales lately"; }
+    return "—";
   }
 
   function drawChart(svg, samples) {
@@ -289,7 +324,7 @@
         live.measured_rate_per_minute === null ? "—" : String(Math.round(live.measured_rate_per_minute * 10) / 10);
       $("n-revenue").textContent = live.revenue + " " + live.currency;
       $("n-drain_eta_seconds").textContent = duration(live.drain_eta_seconds);
-      $("n-sellout_eta_seconds").textContent = duration(live.sellout_eta_seconds);
+      $("n-sellout_eta_seconds").textContent = selloutText(live);
       $("n-server_time").textContent = live.server_time.slice(11, 19);
       $("c-pause").disabled = live.state === "paused";
     }
