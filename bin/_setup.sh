@@ -43,7 +43,12 @@ ensure_venv() {
   fi
   local spec="." stamp
   [ -n "$extras" ] && spec=".[$extras]"
-  stamp="$VENV/.onsale-installed-$(cat "$ROOT/pyproject.toml" | sha1sum | cut -c1-12)-${extras:-base}"
+  local hash
+  hash="$(sha1sum <"$ROOT/pyproject.toml" | cut -c1-12)"
+  stamp="$VENV/.onsale-installed-$hash-${extras:-base}"
+  # The dev install holds everything the base one does: ./bin/run after
+  # ./bin/test installs nothing again.
+  [ -z "$extras" ] && [ -f "$VENV/.onsale-installed-$hash-dev" ] && stamp="$VENV/.onsale-installed-$hash-dev"
   if [ ! -f "$stamp" ]; then
     say "installing onsale and its dependencies ($spec)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
