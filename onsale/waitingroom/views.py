@@ -32,9 +32,6 @@ def duration_text(seconds: float, *, precise: bool = False) -> str:
     return f"{secs} s" if precise else "less than a minute"
 
 
-# What the page's forms may ask for (the `action` field; join without one).
-PAGE_ACTIONS = ("join", "reclaim", "rejoin")
-
 # Refusals a fan's click on the page can meet, said on the page (an HTML form
 # has no JSON error handler) with their HTTP status.
 PAGE_ERRORS: tuple[type[DomainError], ...] = (
@@ -53,26 +50,23 @@ PAGE_ERRORS: tuple[type[DomainError], ...] = (
 )
 
 
-def _page_action(request: HttpRequest, event_id: int) -> None:
-    """Run the form's action for the signed-in fan; raises its refusal."""
+def _page_action(request: HttpRequest, event_id: int, user_id: int) -> None:
+    """Run the form's action (`action`: reclaim, rejoin, or join when absent or
+    anything else) for the signed-in fan; raises its refusal."""
     action = request.POST.get("action") or "join"
     number_text = request.POST.get("number", "")
     number = int(number_text) if number_text.isdigit() else None
     if action == "reclaim":
-        services.queue_turn_reclaim(
-            event_id=event_id, user_id=request.user.pk, number=number
-        )
+        services.queue_turn_reclaim(event_id=event_id, user_id=user_id, number=number)
     elif action == "rejoin":
         services.queue_rejoin(
             event_id=event_id,
-            user_id=request.user.pk,
+            user_id=user_id,
             ip=client_ip(request),
             number=number,
         )
     else:
-        services.queue_join(
-            event_id=event_id, user_id=request.user.pk, ip=client_ip(request)
-        )
+        services.queue_join(event_id=event_id, user_id=user_id, ip=client_ip(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -92,7 +86,7 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(page_url, settings.LOGIN_URL)
         try:
-            _page_action(request, event.pk)
+            _page_action(request, event.pk, int(request.user.pk))
         except PAGE_ERRORS as exc:
             # An HTML form has no JSON handler to render this: say it on the page.
             error = exc.message
