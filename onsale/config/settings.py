@@ -554,7 +554,13 @@ WAITINGROOM_DEFAULT_MAX_ACTIVE = env_int("WAITINGROOM_DEFAULT_MAX_ACTIVE", 500)
 WAITINGROOM_DEFAULT_SESSION_SECONDS = env_int(
     "WAITINGROOM_DEFAULT_SESSION_SECONDS", 600
 )
-WAITINGROOM_DEFAULT_CLAIM_SECONDS = env_int("WAITINGROOM_DEFAULT_CLAIM_SECONDS", 120)
+# How long an admitted fan's turn is kept for them to start (Ticketmaster keeps a
+# turn 10 minutes): a locked phone or a background tab does not lose it at once.
+WAITINGROOM_DEFAULT_CLAIM_SECONDS = env_int("WAITINGROOM_DEFAULT_CLAIM_SECONDS", 600)
+# After the claim window, how long a lapsed turn can still be taken back (same
+# number, if the room still admits and seats are left); 0: never. Past it the fan
+# can only rejoin at the back of the line.
+WAITINGROOM_GRACE_SECONDS = env_int("WAITINGROOM_GRACE_SECONDS", 600)
 WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN = env_int(
     "WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN", 6
 )

@@ -57,6 +57,10 @@ class LiveRoom:
     sales_per_minute: float | None
     sellout_eta_seconds: float | None
     server_time: datetime
+    # Admitted turns that lapsed unclaimed, and of those the ones taken back
+    # within the grace period (the waiting room's counts; zero for a draft).
+    turns_lapsed: int = 0
+    turns_reclaimed: int = 0
 
     def as_document(self) -> dict[str, Any]:
         document = dict(self.__dict__)
@@ -136,7 +140,7 @@ def event_live_get(*, event: Event) -> LiveRoom:
     """
     config = waitingroom_config_get(event_id=event.pk)
     state = config.state
-    queue_length = serving = issued = active = 0
+    queue_length = serving = issued = active = lapsed = reclaimed = 0
     measured: float | None = None
     rate, burst, max_active = (
         config.rate_per_minute,
@@ -149,6 +153,7 @@ def event_live_get(*, event: Event) -> LiveRoom:
         serving, issued = status.serving, status.issued
         active = status.active + status.admitted_unclaimed
         measured = status.measured_rate_per_minute
+        lapsed, reclaimed = status.turns_lapsed, status.turns_reclaimed
         rate, burst, max_active = (
             status.rate_per_minute,
             status.burst,
@@ -195,6 +200,8 @@ def event_live_get(*, event: Event) -> LiveRoom:
         sales_per_minute=round(selling, 1) if selling is not None else None,
         sellout_eta_seconds=sellout,
         server_time=now,
+        turns_lapsed=lapsed,
+        turns_reclaimed=reclaimed,
     )
 
 

@@ -20,7 +20,7 @@ from onsale.seatselection.layout import (
     SeatLayout,
     seat_layout_get,
 )
-from onsale.seatselection.models import PriceCategory, Seat, Section
+from onsale.seatselection.models import PriceCategory, Seat, SeatMap, Section
 from onsale.seatselection.seat_state import seat_state_ensure
 
 # --- The seat map document (GET /seats) -------------------------------------
@@ -220,6 +220,19 @@ def availability_snapshot(*, event_id: int) -> AvailabilitySnapshot:
         },
         server_time=datetime.now(tz=UTC),
     )
+
+
+def event_sold_out_get(*, event_id: int) -> bool:
+    """True when nothing of the event is free to hold right now: every seat
+    sold, held or blocked and no general-admission place left. An event
+    without a seat map is not sold out (there is nothing to count yet). Held
+    seats count as gone while held: a fan let in now could choose nothing."""
+    if not SeatMap.objects.filter(event_id=event_id).exists():
+        return False
+    snapshot = availability_snapshot(event_id=event_id)
+    unavailable = int.from_bytes(snapshot.unavailable, "big").bit_count()
+    free_seats = snapshot.seat_count - unavailable
+    return free_seats <= 0 and sum(snapshot.general_admission.values()) <= 0
 
 
 def availability_stream_position(*, event_id: int) -> tuple[int, str]:

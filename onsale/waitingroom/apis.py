@@ -1,4 +1,5 @@
-"""Waiting room API: join, status, me (the claim), done, organizer config, JWKS."""
+"""Waiting room API: join, status, me (the claim), done, reclaim and rejoin (a
+lapsed turn), organizer config, JWKS."""
 
 from __future__ import annotations
 
@@ -122,6 +123,7 @@ def position_document(position: QueuePosition) -> dict[str, Any]:
         "ahead": position.ahead,
         "estimated_wait_seconds": position.estimated_wait_seconds,
         "claim_deadline": _iso(position.claim_deadline),
+        "grace_ends_at": _iso(position.grace_ends_at),
         "session_ends_at": _iso(position.session_ends_at),
         "access_token": None if grant is None else grant.token,
         "session_id": None if grant is None else grant.claims.session_id,
@@ -130,7 +132,7 @@ def position_document(position: QueuePosition) -> dict[str, Any]:
 
 class QueueMeApi(APIView):
     """The fan's own place: number, state (prequeue | waiting | admitted |
-    active | expired | done), people ahead and the estimated wait (from the
+    active | lapsed | expired | done), people ahead and the estimated wait (from the
     measured admission rate). This is also the claim: when the fan has been
     admitted, this call starts the shopping session and returns the access
     token (send it as X-Access-Token to seat selection and checkout); while
@@ -159,6 +161,70 @@ class QueueDoneApi(APIView):
     def post(self, request: Request, event_id: int) -> Response:
         services.queue_session_finish(event_id=event_id, user_id=_user(request).pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QueuePlaceInputSerializer(serializers.Serializer[Any]):
+    """The place the fan acts on: the number their page shows. Optional; with
+    it, a repeated request (a second click, a retry) gets the first one's
+    answer instead of acting on whatever place the fan holds by then."""
+
+    number = serializers.IntegerField(required=False, min_value=1)
+
+
+class QueueReclaimApi(APIView):
+    """Take back a lapsed turn: within the grace period after the claim window,
+    the fan keeps their number and their shopping session starts now (200, the
+    same document as `me`, with the access token). Repeating it while the
+    session runs returns that session. 409 `turn_grace_over` once the grace
+    period is over, `sold_out`, `admission_paused`, `room_full` (these three
+    with `Retry-After` or `extra.grace_ends_at`: the turn is kept, try again),
+    `queue_closed`, `not_admitted`, `admission_expired`, `place_changed`;
+    404 `not_in_queue`."""
+
+    authentication_classes = QUEUE_AUTHENTICATION
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(request=QueuePlaceInputSerializer, responses={200: dict})
+    def post(self, request: Request, event_id: int) -> Response:
+        serializer = QueuePlaceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        position = services.queue_turn_reclaim(
+            event_id=event_id,
+            user_id=_user(request).pk,
+            number=serializer.validated_data.get("number"),
+        )
+        response = Response(position_document(position))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class QueueRejoinApi(APIView):
+    """Give up a place whose turn is over (lapsed, or its session ended) for a
+    new number at the back of the line: 201 with the new place, 200 with the
+    same new place when repeated with the old `number`. Counted against the
+    address's join limit (429). 409 `turn_not_over` while the turn has not
+    come or still runs, `sold_out`, `queue_closed`, `place_changed`; 404
+    `not_in_queue`."""
+
+    authentication_classes = QUEUE_AUTHENTICATION
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=QueuePlaceInputSerializer, responses={200: QueuePlaceOutputSerializer}
+    )
+    def post(self, request: Request, event_id: int) -> Response:
+        serializer = QueuePlaceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        place = services.queue_rejoin(
+            event_id=event_id,
+            user_id=_user(request).pk,
+            ip=client_ip(request),
+            number=serializer.validated_data.get("number"),
+        )
+        return Response(
+            {"event_id": place.event_id, "number": place.number, "state": place.state},
+            status=status.HTTP_201_CREATED if place.joined_now else status.HTTP_200_OK,
+        )
 
 
 class WaitingRoomConfigOutputSerializer(serializers.ModelSerializer[WaitingRoomConfig]):

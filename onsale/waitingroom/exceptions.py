@@ -62,3 +62,31 @@ class AccessTokenInvalid(NotAuthenticated):
 class AccessSessionEnded(NotAuthenticated):
     code = "access_session_ended"
     message = "Your shopping session has ended."
+
+
+class TurnGraceOver(Conflict):
+    code = "turn_grace_over"
+    message = (
+        "Your turn passed and can no longer be taken back; "
+        "you can rejoin at the back of the line."
+    )
+
+
+class TurnNotOver(Conflict):
+    code = "turn_not_over"
+    message = "Your turn has not passed: you keep your place."
+
+
+class AdmissionPaused(Conflict):
+    code = "admission_paused"
+    message = "Admission is paused for the moment; try again shortly."
+
+
+class PlaceChanged(Conflict):
+    code = "place_changed"
+    message = "Your place in this line has changed; reload the page."
+
+
+class EventSoldOut(Conflict):
+    code = "sold_out"
+    message = "Nothing is left to choose right now."

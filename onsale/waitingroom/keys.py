@@ -27,6 +27,8 @@ def waitingroom_key(event_id: int, name: str) -> str:
     cfg        hash: the live configuration
     q          hash: counters, token bucket, draw seed, rate history
     unclaimed  zset: admitted numbers not yet claimed -> claim deadline (ms)
+    lapsed     zset: numbers whose claim window ended unclaimed -> the end of
+               their grace period (ms), while they can be taken back
     active     zset: session id -> session end (ms)
     sess       hash: user id -> "session id|issued ms|end ms|a or d"
     sid        hash: session id -> user id

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from django.conf import settings
 
 from onsale.platform.redis import lua_script, redis_client
 from onsale.waitingroom.clock import script_now_arg
@@ -28,6 +29,14 @@ _evaluate = lua_script(__file__, "evaluate", preludes=["_prelude"])
 _session_start = lua_script(__file__, "session_start", preludes=["_prelude"])
 _session_end = lua_script(__file__, "session_end", preludes=["_prelude"])
 _config_put = lua_script(__file__, "config_put", preludes=["_prelude"])
+_reclaim = lua_script(__file__, "reclaim", preludes=["_prelude"])
+_rejoin = lua_script(__file__, "rejoin", preludes=["_fixed_window", "_prelude"])
+
+
+def _grace_ms() -> int:
+    """How long a lapsed turn can be taken back, in ms (WAITINGROOM_GRACE_SECONDS),
+    passed to every script that may lapse a turn."""
+    return max(0, int(settings.WAITINGROOM_GRACE_SECONDS)) * 1000
 
 
 class ScriptOutcome(enum.IntEnum):
@@ -203,10 +212,14 @@ class RoomEvaluation:
     draw_due: bool
     admitted_total: int
     event_status: str  # the catalog's: draft|published|cancelled
+    turns_lapsed: int  # admitted turns whose claim window ended unclaimed
+    turns_reclaimed: int  # lapsed turns taken back within the grace period
+    turns_rejoined: int  # places given up for a new number at the back
     # Only when evaluated for a fan:
     number: int | None = None  # None: not in the queue; 0: undrawn pre-queue
     session: SessionRecord | None = None
     claim_deadline_ms: int | None = None
+    grace_end_ms: int | None = None  # a lapsed turn: until when it can be taken back
 
 
 def evaluate_run(*, event_id: int, user_id: int | None = None) -> RoomEvaluation | None:
@@ -216,6 +229,7 @@ def evaluate_run(*, event_id: int, user_id: int | None = None) -> RoomEvaluation
         waitingroom_key(event_id, "q"),
         waitingroom_key(event_id, "unclaimed"),
         waitingroom_key(event_id, "active"),
+        waitingroom_key(event_id, "lapsed"),
     ]
     if user_id is not None:
         keys += [
@@ -223,7 +237,8 @@ def evaluate_run(*, event_id: int, user_id: int | None = None) -> RoomEvaluation
             place_bucket_key(event_id, user_id),
         ]
     reply = _evaluate(
-        keys=keys, args=[script_now_arg(), "" if user_id is None else user_id]
+        keys=keys,
+        args=[script_now_arg(), "" if user_id is None else user_id, _grace_ms()],
     )
     return _evaluation(reply, with_user=user_id is not None)
 
@@ -234,6 +249,7 @@ def _evaluation(reply: Sequence[Any], *, with_user: bool) -> RoomEvaluation | No
     measured = _text(reply[16])
     number = int(reply[21])
     deadline = int(reply[23])
+    grace_end = int(reply[29])
     return RoomEvaluation(
         now_ms=int(reply[1]),
         state=_text(reply[2]),
@@ -257,9 +273,13 @@ def _evaluation(reply: Sequence[Any], *, with_user: bool) -> RoomEvaluation | No
         draw_due=bool(int(reply[20])),
         admitted_total=int(reply[24]),
         event_status=_text(reply[25]),
+        turns_lapsed=int(reply[26]),
+        turns_reclaimed=int(reply[27]),
+        turns_rejoined=int(reply[28]),
         number=(None if number < 0 else number) if with_user else None,
         session=SessionRecord.parse(_text(reply[22])) if with_user else None,
         claim_deadline_ms=(None if deadline < 0 else deadline) if with_user else None,
+        grace_end_ms=(None if grace_end < 0 else grace_end) if with_user else None,
     )
 
 
@@ -301,8 +321,9 @@ def session_start_run(
             waitingroom_key(event_id, "sid"),
             place_bucket_key(event_id, user_id),
             waitingroom_key(event_id, "issued"),
+            waitingroom_key(event_id, "lapsed"),
         ],
-        args=[user_id, session_id, script_now_arg()],
+        args=[user_id, session_id, script_now_arg(), _grace_ms()],
     )
     outcome = SessionStartOutcome(int(reply[0]))
     if outcome == SessionStartOutcome.STARTED:
@@ -333,6 +354,131 @@ def session_end_run(*, event_id: int, session_id: str) -> bool:
         args=[session_id],
     )
     return bool(int(removed))
+
+
+# --- lapsed turns: take back, rejoin at the back --------------------------------
+
+
+class ReclaimOutcome(enum.IntEnum):
+    STARTED = 1
+    ALREADY_ACTIVE = 2
+    NOT_IN_QUEUE = -1
+    NOT_ADMITTED = -2
+    GRACE_OVER = -3
+    ENDED = -4
+    ROOM_FULL = -5
+    PLACE_CHANGED = -6
+    CLOSED = -7
+    PAUSED = -8
+    NO_CONFIG = -9
+
+
+@dataclass(frozen=True)
+class ReclaimResult:
+    outcome: ReclaimOutcome
+    session_id: str = ""
+    issued_ms: int = 0
+    end_ms: int = 0
+    number: int = 0
+    taken_back: bool = False  # False: the claim window was still open
+
+
+def reclaim_run(
+    *, event_id: int, user_id: int, session_id: str, number: int | None
+) -> ReclaimResult:
+    """Take back the fan's lapsed turn (place `number`, or whatever place the
+    fan holds when None) as session `session_id`; see reclaim.lua."""
+    reply = _reclaim(
+        keys=[
+            waitingroom_key(event_id, "cfg"),
+            waitingroom_key(event_id, "q"),
+            waitingroom_key(event_id, "unclaimed"),
+            waitingroom_key(event_id, "active"),
+            waitingroom_key(event_id, "sess"),
+            waitingroom_key(event_id, "sid"),
+            place_bucket_key(event_id, user_id),
+            waitingroom_key(event_id, "lapsed"),
+        ],
+        args=[
+            user_id,
+            session_id,
+            script_now_arg(),
+            _grace_ms(),
+            "" if number is None else number,
+        ],
+    )
+    outcome = ReclaimOutcome(int(reply[0]))
+    if outcome in (ReclaimOutcome.STARTED, ReclaimOutcome.ALREADY_ACTIVE):
+        return ReclaimResult(
+            outcome,
+            _text(reply[1]),
+            int(reply[2]),
+            int(reply[3]),
+            int(reply[4]),
+            outcome == ReclaimOutcome.STARTED and bool(int(reply[5])),
+        )
+    return ReclaimResult(outcome)
+
+
+class RejoinOutcome(enum.IntEnum):
+    REJOINED = 1
+    ALREADY = 2
+    NOT_IN_QUEUE = -1
+    CLOSED = -2
+    TURN_NOT_COME = -3
+    TURN_RUNNING = -4
+    NO_SUCH_PLACE = -6
+    RATE_LIMITED = -7
+    UNPUBLISHED = -8
+    NO_CONFIG = -9
+
+
+@dataclass(frozen=True)
+class RejoinResult:
+    outcome: RejoinOutcome
+    number: int = 0
+    retry_after_ms: int = 0  # RATE_LIMITED: until the address's window ends
+
+
+def rejoin_run(
+    *,
+    event_id: int,
+    user_id: int,
+    number: int | None,
+    limit: JoinLimit,
+    count: bool = True,
+) -> RejoinResult:
+    """Give up the fan's place whose turn is over (`number`, or the current
+    place when None) for a new number at the back; see rejoin.lua. Counted
+    against the address's join limit like a join (`count=False`: the retry of
+    a call already counted)."""
+    reply = _rejoin(
+        keys=[
+            waitingroom_key(event_id, "cfg"),
+            waitingroom_key(event_id, "q"),
+            place_bucket_key(event_id, user_id),
+            waitingroom_key(event_id, "issued"),
+            join_limit_key(event_id, limit.ip),
+            waitingroom_key(event_id, "unclaimed"),
+            waitingroom_key(event_id, "active"),
+            waitingroom_key(event_id, "sess"),
+            waitingroom_key(event_id, "lapsed"),
+        ],
+        args=[
+            user_id,
+            script_now_arg(),
+            limit.per_window if count else "",
+            limit.window_seconds * 1000,
+            _grace_ms(),
+            "" if number is None else number,
+        ],
+    )
+    outcome = RejoinOutcome(int(reply[0]))
+    if outcome in (RejoinOutcome.REJOINED, RejoinOutcome.ALREADY):
+        return RejoinResult(outcome, number=int(reply[1]))
+    if outcome == RejoinOutcome.RATE_LIMITED:
+        return RejoinResult(outcome, retry_after_ms=int(reply[1]))
+    return RejoinResult(outcome)
 
 
 def session_record_get(*, event_id: int, user_id: int) -> SessionRecord | None:

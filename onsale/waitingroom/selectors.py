@@ -74,6 +74,11 @@ class QueueStatus:
     onsale_at: datetime
     draw: PrequeueDraw | None
     server_time: datetime
+    # Admitted turns whose claim window ended unclaimed; of those, the ones
+    # taken back within the grace period; places exchanged for one at the back.
+    turns_lapsed: int = 0
+    turns_reclaimed: int = 0
+    turns_rejoined: int = 0
 
 
 _memo: dict[int, tuple[float, QueueStatus]] = {}
@@ -123,6 +128,9 @@ def queue_status_get(*, event_id: int) -> QueueStatus:
         onsale_at=ms_to_datetime(evaluation.onsale_ms),
         draw=draw,
         server_time=ms_to_datetime(evaluation.now_ms),
+        turns_lapsed=evaluation.turns_lapsed,
+        turns_reclaimed=evaluation.turns_reclaimed,
+        turns_rejoined=evaluation.turns_rejoined,
     )
     if memo_seconds > 0:
         with _memo_lock:

@@ -23,10 +23,11 @@ from onsale.events import exceptions as event_exceptions
 from onsale.events import selectors as event_selectors
 from onsale.events.models import Event
 from onsale.platform.db import locked
+from onsale.platform.exceptions import DomainError
 from onsale.platform.observability import telemetry
 from onsale.usermgmt.audit import audit_record
 from onsale.usermgmt.models import User
-from onsale.waitingroom import exceptions, scripts
+from onsale.waitingroom import exceptions, scripts, stock
 from onsale.waitingroom.access import AccessClaims, access_token_issue
 from onsale.waitingroom.admission import (
     _RETRIES,
@@ -39,6 +40,8 @@ from onsale.waitingroom.admission import (
 )
 from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.scripts import (
+    ReclaimOutcome,
+    RejoinOutcome,
     RoomEvaluation,
     ScriptOutcome,
     SessionRecord,
@@ -69,8 +72,11 @@ class AccessGrant:
 class QueuePosition:
     """One fan's place and what it means now.
 
-    `state`: prequeue | waiting | admitted | active | expired | done.
-    `number` is None while the fan is in the undrawn pre-queue. `ahead` counts
+    `state`: prequeue | waiting | admitted | active | lapsed | expired | done.
+    `lapsed`: the turn came and its claim window ended unclaimed, and it can
+    still be taken back until `grace_ends_at` (`queue_turn_reclaim`); after
+    that it is `expired`. `number` is None while the fan is in the undrawn
+    pre-queue. `ahead` counts
     the numbers before this one not yet admitted; the wait estimate divides
     that by the measured admission rate (None when nothing was measured).
     """
@@ -85,6 +91,7 @@ class QueuePosition:
     claim_deadline: datetime | None = None
     session_ends_at: datetime | None = None
     grant: AccessGrant | None = None
+    grace_ends_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -384,6 +391,18 @@ def _position(
             0,
             claim_deadline=ms_to_datetime(deadline),
         )
+    grace_end = evaluation.grace_end_ms
+    if grace_end is not None and grace_end > evaluation.now_ms:
+        return QueuePosition(
+            event_id,
+            user_id,
+            number,
+            "lapsed",
+            serving,
+            0,
+            0,
+            grace_ends_at=ms_to_datetime(grace_end),
+        )
     return QueuePosition(event_id, user_id, number, "expired", serving, 0, 0)
 
 
@@ -505,3 +524,160 @@ def queue_session_finish(*, event_id: int, user_id: int) -> None:
     if session is None or session.ended:
         return
     admission_session_end(event_id=event_id, session_id=session.session_id)
+
+
+# --- lapsed turns -------------------------------------------------------------
+
+
+def queue_turn_reclaim(
+    *, event_id: int, user_id: int, number: int | None = None
+) -> QueuePosition:
+    """Take back a turn that lapsed: the fan was admitted, missed the claim
+    window (a locked phone, a background tab) and comes back within
+    WAITINGROOM_GRACE_SECONDS after it. They keep their number and their
+    shopping session starts now, in a free slot under `max_active`; the room
+    counts the turn as taken back. `number` is the place the fan means (the
+    one their page shows), so a click on a stale page cannot act on a place
+    the fan has since exchanged (PlaceChanged).
+
+    A turn whose claim window is still open is simply claimed. A second call
+    while the session runs returns that session (same token): a double click
+    or a retried request starts nothing more.
+
+    Refused, with nothing changed: EventSoldOut when nothing is left to
+    choose, AdmissionPaused while the room is paused, RoomFull with no free
+    slot (all three leave the turn reclaimable until its grace ends, so the
+    fan may try again); QueueClosed for a closed room or cancelled event;
+    TurnGraceOver once the grace period is over (the fan may rejoin at the
+    back); NotAdmitted before the turn came; AdmissionExpired when this
+    place's session already ran; NotInQueue without a place. The sold-out
+    check is read just before the script (see `stock.py`); every other rule
+    is decided in one script.
+    """
+    evaluation = _public_evaluation(event_id=event_id, user_id=user_id)
+    position = _position(event_id=event_id, user_id=user_id, evaluation=evaluation)
+    if position.state == "lapsed" and stock.event_sold_out(event_id=event_id):
+        raise exceptions.EventSoldOut(extra=_grace_extra(position))
+    for _ in range(_RETRIES):
+        result = scripts.reclaim_run(
+            event_id=event_id,
+            user_id=user_id,
+            session_id=secrets.token_urlsafe(16),
+            number=number,
+        )
+        if result.outcome != ReclaimOutcome.NO_CONFIG:
+            break
+        _live_config_seed(event_id=event_id)
+    else:
+        raise RuntimeError(f"waiting room of event {event_id} did not settle")
+    refusals: dict[ReclaimOutcome, type[DomainError]] = {
+        ReclaimOutcome.NOT_IN_QUEUE: exceptions.NotInQueue,
+        ReclaimOutcome.NOT_ADMITTED: exceptions.NotAdmitted,
+        ReclaimOutcome.GRACE_OVER: exceptions.TurnGraceOver,
+        ReclaimOutcome.ENDED: exceptions.AdmissionExpired,
+        ReclaimOutcome.PLACE_CHANGED: exceptions.PlaceChanged,
+        ReclaimOutcome.CLOSED: exceptions.QueueClosed,
+    }
+    if result.outcome in refusals:
+        raise refusals[result.outcome]()
+    if result.outcome in (ReclaimOutcome.PAUSED, ReclaimOutcome.ROOM_FULL):
+        error = (
+            exceptions.AdmissionPaused
+            if result.outcome == ReclaimOutcome.PAUSED
+            else exceptions.RoomFull
+        )
+        raise error(
+            extra=_grace_extra(queue_position_get(event_id=event_id, user_id=user_id)),
+            retry_after=5,
+        )
+    if result.taken_back:
+        logger.info(
+            "lapsed turn taken back",
+            extra={"event_id": event_id, "user_id": user_id, "number": result.number},
+        )
+    session = SessionRecord(
+        result.session_id, result.issued_ms, result.end_ms, False, result.number
+    )
+    grant = _grant_for(event_id=event_id, user_id=user_id, session=session)
+    status = queue_position_get(event_id=event_id, user_id=user_id)
+    return _shopping(status, session_ends_at=ms_to_datetime(result.end_ms), grant=grant)
+
+
+def _grace_extra(position: QueuePosition) -> dict[str, str]:
+    """A refusal's extra: until when the fan may try again, if they may."""
+    if position.grace_ends_at is None:
+        return {}
+    return {"grace_ends_at": position.grace_ends_at.isoformat()}
+
+
+def queue_rejoin(
+    *, event_id: int, user_id: int, ip: str, number: int | None = None
+) -> QueuePlace:
+    """Give up a place whose turn is over for a new number at the back of the
+    line, behind everyone already waiting. The turn is over when it lapsed
+    unclaimed (within the grace period, when the fan prefers to wait again, or
+    after it) or its session ended or ran out. The account still has one
+    place: the old number stops counting (it can no longer be taken back) in
+    the same script that issues the new one, so a rejoin and a reclaim that
+    race end with exactly one of them done.
+
+    `number` is the place given up (the one the fan's page shows): a second
+    call with the same number (a double click, a retried request) returns the
+    new place again, `joined_now` False, and issues nothing. Counted against
+    the address's join limit like a join (JoinRateLimited). Refused, with
+    nothing changed: EventSoldOut when nothing is left to sell (the fan keeps
+    the place they had), TurnNotOver while the turn has not come or still
+    runs, QueueClosed, NotInQueue, PlaceChanged for a number the fan never
+    had, EventNotFound for an unpublished event.
+    """
+    limit = scripts.JoinLimit(
+        ip=ip,
+        per_window=settings.WAITINGROOM_JOIN_LIMIT_PER_IP,
+        window_seconds=settings.WAITINGROOM_JOIN_LIMIT_WINDOW_SECONDS,
+    )
+    if stock.event_sold_out(event_id=event_id):
+        # Nothing to wait for at the back. A repeat of a rejoin that was done
+        # (the fan's place is no longer `number`) still gets its answer.
+        current = queue_position_get(event_id=event_id, user_id=user_id)
+        if number is None or current.number == number:
+            raise exceptions.EventSoldOut()
+    for attempt in range(_RETRIES):
+        result = scripts.rejoin_run(
+            event_id=event_id,
+            user_id=user_id,
+            number=number,
+            limit=limit,
+            count=attempt == 0,
+        )
+        if result.outcome != RejoinOutcome.NO_CONFIG:
+            break
+        _live_config_seed(event_id=event_id)
+    else:
+        raise RuntimeError(f"waiting room of event {event_id} did not settle")
+    if result.outcome == RejoinOutcome.RATE_LIMITED:
+        raise exceptions.JoinRateLimited(
+            retry_after=max(1, math.ceil(result.retry_after_ms / 1000))
+        )
+    refusals: dict[RejoinOutcome, type[DomainError]] = {
+        RejoinOutcome.UNPUBLISHED: event_exceptions.EventNotFound,
+        RejoinOutcome.CLOSED: exceptions.QueueClosed,
+        RejoinOutcome.NOT_IN_QUEUE: exceptions.NotInQueue,
+        RejoinOutcome.TURN_NOT_COME: exceptions.TurnNotOver,
+        RejoinOutcome.TURN_RUNNING: exceptions.TurnNotOver,
+        RejoinOutcome.NO_SUCH_PLACE: exceptions.PlaceChanged,
+    }
+    if result.outcome in refusals:
+        raise refusals[result.outcome]()
+    joined_now = result.outcome == RejoinOutcome.REJOINED
+    if joined_now:
+        logger.info(
+            "rejoined at the back",
+            extra={
+                "event_id": event_id,
+                "user_id": user_id,
+                "given_up": number,
+                "number": result.number,
+            },
+        )
+    state = queue_position_get(event_id=event_id, user_id=user_id).state
+    return QueuePlace(event_id, user_id, result.number, state, joined_now)

@@ -26,6 +26,16 @@ urlpatterns = [
         name="api-queue-done",
     ),
     path(
+        "api/v1/events/<int:event_id>/queue/reclaim",
+        apis.QueueReclaimApi.as_view(),
+        name="api-queue-reclaim",
+    ),
+    path(
+        "api/v1/events/<int:event_id>/queue/rejoin",
+        apis.QueueRejoinApi.as_view(),
+        name="api-queue-rejoin",
+    ),
+    path(
         "api/v1/organizer/events/<int:event_id>/waitingroom",
         apis.OrganizerWaitingRoomApi.as_view(),
         name="api-organizer-waitingroom",

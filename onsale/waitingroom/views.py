@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from onsale.events.models import Event
 from onsale.platform.clientip import client_ip
-from onsale.waitingroom import exceptions, selectors, services
+from onsale.platform.exceptions import DomainError
+from onsale.waitingroom import exceptions, selectors, services, stock
 
 # How often the page reloads itself when JavaScript is off.
 NOSCRIPT_REFRESH_SECONDS = 20
@@ -31,10 +32,49 @@ def duration_text(seconds: float, *, precise: bool = False) -> str:
     return f"{secs} s" if precise else "less than a minute"
 
 
+# Refusals a fan's click on the page can meet, said on the page (an HTML form
+# has no JSON error handler) with their HTTP status.
+PAGE_ERRORS: tuple[type[DomainError], ...] = (
+    exceptions.QueueClosed,
+    exceptions.QueueNotOpen,
+    exceptions.JoinRateLimited,
+    exceptions.NotInQueue,
+    exceptions.NotAdmitted,
+    exceptions.AdmissionExpired,
+    exceptions.AdmissionPaused,
+    exceptions.RoomFull,
+    exceptions.TurnGraceOver,
+    exceptions.TurnNotOver,
+    exceptions.PlaceChanged,
+    exceptions.EventSoldOut,
+)
+
+
+def _page_action(request: HttpRequest, event_id: int, user_id: int) -> None:
+    """Run the form's action (`action`: reclaim, rejoin, or join when absent or
+    anything else) for the signed-in fan; raises its refusal."""
+    action = request.POST.get("action") or "join"
+    number_text = request.POST.get("number", "")
+    number = int(number_text) if number_text.isdigit() else None
+    if action == "reclaim":
+        services.queue_turn_reclaim(event_id=event_id, user_id=user_id, number=number)
+    elif action == "rejoin":
+        services.queue_rejoin(
+            event_id=event_id,
+            user_id=user_id,
+            ip=client_ip(request),
+            number=number,
+        )
+    else:
+        services.queue_join(event_id=event_id, user_id=user_id, ip=client_ip(request))
+
+
 @require_http_methods(["GET", "POST"])
 def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
     """GET shows the room and, for a signed-in fan who joined, their place;
-    POST joins (works without JavaScript) and redirects back (post/redirect/get).
+    POST joins, takes back a lapsed turn (`action=reclaim`) or rejoins at the
+    back (`action=rejoin`), with `number` the place the page showed; all work
+    without JavaScript and redirect back (post/redirect/get).
     """
     event = get_object_or_404(
         Event.objects.exclude(status=Event.Status.DRAFT), pk=event_id
@@ -46,19 +86,14 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(page_url, settings.LOGIN_URL)
         try:
-            services.queue_join(
-                event_id=event.pk, user_id=request.user.pk, ip=client_ip(request)
-            )
-        except (
-            exceptions.QueueClosed,
-            exceptions.QueueNotOpen,
-            exceptions.JoinRateLimited,
-        ) as exc:
+            _page_action(request, event.pk, int(request.user.pk))
+        except PAGE_ERRORS as exc:
             # An HTML form has no JSON handler to render this: say it on the page.
             error = exc.message
-            status_code = (
-                409 if not isinstance(exc, exceptions.JoinRateLimited) else 429
-            )
+            status_code = {
+                exceptions.JoinRateLimited: 429,
+                exceptions.NotInQueue: 404,
+            }.get(type(exc), 409)
         else:
             return redirect(page_url)
     queue = selectors.queue_status_get(event_id=event.pk)
@@ -72,6 +107,12 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
             position = None
     # From the measured admission rate only (None until one was measured).
     wait = position.estimated_wait_seconds if position else None
+    config = selectors.waitingroom_config_get(event_id=event.pk)
+    turn_over = position is not None and position.state in (
+        "lapsed",
+        "expired",
+        "done",
+    )
     to_onsale = (queue.onsale_at - queue.server_time).total_seconds()
     context = {
         "event": event,
@@ -88,6 +129,10 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
         "seconds_to_onsale": duration_text(to_onsale, precise=True)
         if to_onsale > 0
         else "",
+        # How long the turn is kept once it comes (the claim window).
+        "claim_text": duration_text(config.claim_seconds),
+        # Asked only of a fan whose turn is over: is there anything to go back for?
+        "sold_out": turn_over and stock.event_sold_out(event_id=event.pk),
     }
     response = render(request, "waitingroom/queue.html", context, status=status_code)
     response["Cache-Control"] = "private, no-store"

@@ -4,7 +4,7 @@ collected by `seat_gauges_collect`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -23,6 +23,9 @@ from onsale.seatselection.models import PriceCategory
 from onsale.testutils.checkout import Shopper, checkout_body, seated_event
 from onsale.testutils.factories import EventFactory, OrganizerFactory, UserFactory
 from onsale.testutils.seats import seat_ids
+from onsale.testutils.waitingroom import reconfigure
+from onsale.waitingroom import services
+from onsale.waitingroom.clock import clock_advance, clock_inject
 from onsale.waitingroom.selectors import waitingroom_config_get
 from onsale.waitingroom.services import waitingroom_config_update
 
@@ -193,3 +196,37 @@ def test_event_live_get_makes_no_sellout_estimate_when_paused(
     assert live.state == "paused"
     assert live.sales_per_minute == 2.0
     assert live.sellout_eta_seconds is None
+
+
+def test_event_live_get_counts_lapsed_turns_and_those_taken_back(settings) -> None:
+    # given a room keeping a turn 30 s, then 60 s of grace, two admitted at once
+    settings.WAITINGROOM_CLOCK_INJECTION = True
+    settings.WAITINGROOM_STATUS_MEMO_MS = 0
+    settings.WAITINGROOM_GRACE_SECONDS = 60
+    now_ms = (int(datetime.now(tz=UTC).timestamp()) + 1) * 1000
+    clock_inject(now_ms)
+    try:
+        event = seated_event()
+        now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+        reconfigure(
+            waitingroom_config_get(event_id=event.pk),
+            prequeue_opens_at=now - timedelta(hours=1),
+            onsale_at=now - timedelta(minutes=1),
+            rate_per_minute=1,
+            burst=2,
+            claim_seconds=30,
+        )
+        for user_id in (1, 2, 3):
+            services.queue_join(event_id=event.pk, user_id=user_id, ip="192.0.2.1")
+        assert event_live_get(event=event).serving == 2
+        # when both admitted fans miss the window and one takes the turn back
+        clock_advance(seconds=31)
+        services.queue_turn_reclaim(event_id=event.pk, user_id=1, number=1)
+        live = event_live_get(event=event)
+    finally:
+        clock_inject(None)
+    # then the room shows two lapsed turns, one taken back
+    assert (live.turns_lapsed, live.turns_reclaimed) == (2, 1)
+    document = live.as_document()
+    assert (document["turns_lapsed"], document["turns_reclaimed"]) == (2, 1)
+    assert live.active_shoppers == 1

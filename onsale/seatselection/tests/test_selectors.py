@@ -185,3 +185,34 @@ def test_price_level_list_lists_the_categories_in_the_organizers_order(
         ),
     ]
     assert selectors.price_level_list(event_id=EventFactory().pk) == []
+
+
+def test_event_sold_out_get_counts_seats_and_places_free_to_hold():
+    # Given an event without a map, then with two seats and two standing places
+    event = EventFactory()
+    assert selectors.event_sold_out_get(event_id=event.pk) is False
+    seatmap_replace(
+        event=event,
+        data={
+            "categories": [
+                {"code": "A", "name": "Stalls", "price": "10"},
+                {
+                    "code": "GA",
+                    "name": "Standing",
+                    "price": "5",
+                    "general_admission": True,
+                    "capacity": 2,
+                },
+            ],
+            "generate": [
+                {"section": "S", "rows": 1, "seats_per_row": 2, "category": "A"}
+            ],
+        },
+    )
+    seats = seat_ids(event)
+    # When the seats are held, standing places are still left
+    hold(event.pk, 7, "s-7", seat_ids=seats)
+    assert selectors.event_sold_out_get(event_id=event.pk) is False
+    # Then with the standing places held too, nothing is free to hold
+    hold(event.pk, 8, "s-8", category="GA", quantity=2)
+    assert selectors.event_sold_out_get(event_id=event.pk) is True

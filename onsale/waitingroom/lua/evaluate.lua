@@ -2,9 +2,10 @@
 -- token bucket and admit (advance the serving number), then report the public
 -- status and, when asked, one fan's place. Any pod, request or the beat tick
 -- may run it; being one script, two runs never admit the same tokens twice.
--- KEYS[1] cfg  KEYS[2] q  KEYS[3] unclaimed  KEYS[4] active
--- KEYS[5] sess  KEYS[6] the fan's place bucket (both only with a user)
+-- KEYS[1] cfg  KEYS[2] q  KEYS[3] unclaimed  KEYS[4] active  KEYS[5] lapsed
+-- KEYS[6] sess  KEYS[7] the fan's place bucket (both only with a user)
 -- ARGV[1] now ms or '' (Redis clock)   ARGV[2] user id or ''
+-- ARGV[3] grace ms: how long a lapsed turn can be taken back
 -- Returns {-9} when there is no live config, else the array documented in
 -- scripts.py (RoomEvaluation).
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
@@ -41,7 +42,7 @@ if placement == 'open' and not drawn then
 end
 
 -- A deadline equal to now has passed.
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+claims_lapse(KEYS[3], KEYS[5], KEYS[2], now, tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 local unclaimed = redis.call('ZCARD', KEYS[3])
 local active = redis.call('ZCARD', KEYS[4])
@@ -117,15 +118,21 @@ if placement == 'open' and drawn then
     'ts', ts, unpack(record))
 end
 
-local number, session, deadline = -1, '', -1
+local number, session, deadline, grace_end = -1, '', -1, -1
 if ARGV[2] ~= '' then
-  number = tonumber(redis.call('HGET', KEYS[6], ARGV[2])) or -1
-  session = redis.call('HGET', KEYS[5], ARGV[2]) or ''
+  number = tonumber(redis.call('HGET', KEYS[7], ARGV[2])) or -1
+  session = redis.call('HGET', KEYS[6], ARGV[2]) or ''
   if number > 0 and number <= serving then
     deadline = tonumber(redis.call('ZSCORE', KEYS[3], number)) or -1
+    if deadline < 0 then
+      grace_end = tonumber(redis.call('ZSCORE', KEYS[5], number)) or -1
+    end
   end
 end
+local turns = redis.call('HMGET', KEYS[2], 'lapsed_n', 'reclaimed_n', 'rejoined_n')
 
 return {1, now, effective, placement, issued, serving, pq, drawn and 1 or 0, seed,
   drawn_n, drawn_at, unclaimed, active, rate, burst, max_active, measured, pq_at,
-  onsale, tonumber(c[9]) or 0, draw_due, number, session, deadline, total, ev}
+  onsale, tonumber(c[9]) or 0, draw_due, number, session, deadline, total, ev,
+  tonumber(turns[1]) or 0, tonumber(turns[2]) or 0, tonumber(turns[3]) or 0,
+  grace_end}

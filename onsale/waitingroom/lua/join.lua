@@ -37,27 +37,7 @@ if placement == 'open' and not drawn then
 end
 if existing then return {1, tonumber(existing), 0} end
 if placement == 'open' then
-  local q = redis.call('HMGET', KEYS[2], 'issued', 'serving', 'tok', 'ts')
-  local tok, ts = tonumber(q[3]), tonumber(q[4])
-  if tok and ts and now > ts and (tonumber(q[1]) or 0) <= (tonumber(q[2]) or 0) then
-    -- Nobody was waiting since the last evaluation: the tokens that came in
-    -- meanwhile could only fill the bucket up to the burst (evaluate.lua
-    -- credits a gap in full, assuming fans waited through it).
-    local c2 = redis.call('HMGET', KEYS[1], 'rate', 'burst')
-    tok = math.min(tonumber(c2[2]) * 60000,
-      tok + math.min(now - ts, 86400000) * tonumber(c2[1]))
-    redis.call('HSET', KEYS[2], 'tok', tok, 'ts', now)
-  end
-  local number = redis.call('HINCRBY', KEYS[2], 'issued', 1)
-  redis.call('HSET', KEYS[3], ARGV[1], number)
-  -- When each number was handed out, to the second, in one entry per second
-  -- (not per fan): the Admission telemetry's wait from join to claim.
-  local second = math.floor(now / 1000)
-  if tonumber(redis.call('HGET', KEYS[2], 'ls')) ~= second then
-    redis.call('HSET', KEYS[2], 'ls', second)
-    redis.call('ZADD', KEYS[4], number, second)
-  end
-  return {1, number, 1}
+  return {1, number_issue(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], now), 1}
 end
 redis.call('HSET', KEYS[3], ARGV[1], 0)
 redis.call('HINCRBY', KEYS[2], 'pq', 1)

@@ -3,7 +3,9 @@
 -- max_active.
 -- KEYS[1] cfg  KEYS[2] q  KEYS[3] unclaimed  KEYS[4] active  KEYS[5] sess
 -- KEYS[6] sid  KEYS[7] the fan's place bucket  KEYS[8] issue log (join.lua)
+-- KEYS[9] lapsed
 -- ARGV[1] user id  ARGV[2] a new session id  ARGV[3] now ms or ''
+-- ARGV[4] grace ms (see claims_lapse)
 -- A fan with a place claims the slot the bucket reserved for their number; a
 -- fan without one (a direct admission) takes a free slot if there is one.
 -- sess records are "session id|issued ms|end ms|a (active) or d (done)|number"
@@ -14,6 +16,7 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-9} end
 local now = now_ms(ARGV[3])
 local user = ARGV[1]
+claims_lapse(KEYS[3], KEYS[9], KEYS[2], now, tonumber(ARGV[4]))
 
 local record = redis.call('HGET', KEYS[5], user)
 local sid, issued_ms, end_ms, status, for_number
@@ -36,26 +39,20 @@ if number then
     if status == 'd' then return {-4} end
     return {-3}
   end
-  local deadline = tonumber(redis.call('ZSCORE', KEYS[3], number))
-  if not deadline or deadline <= now then
-    redis.call('ZREM', KEYS[3], number)
-    return {-3}
-  end
+  -- A lapsed turn is taken back only on purpose (reclaim.lua), never by a
+  -- page that happens to poll.
+  if not redis.call('ZSCORE', KEYS[3], number) then return {-3} end
   -- The reserved slot becomes the session: the count does not change.
   redis.call('ZREM', KEYS[3], number)
   local issued_at = redis.call('ZREVRANGEBYSCORE', KEYS[8], number, '-inf', 'LIMIT', 0, 1)[1]
   if issued_at then waited = math.max(0, now - tonumber(issued_at) * 1000) end
 else
   number = 0
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   local in_use = redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', KEYS[4])
   if in_use >= tonumber(redis.call('HGET', KEYS[1], 'max_active')) then return {-5} end
 end
 
-local session_end = now + tonumber(redis.call('HGET', KEYS[1], 'session_s')) * 1000
-redis.call('ZADD', KEYS[4], session_end, ARGV[2])
-redis.call('HSET', KEYS[5], user,
-  ARGV[2] .. '|' .. now .. '|' .. session_end .. '|a|' .. number)
-redis.call('HSET', KEYS[6], ARGV[2], user)
+local session_end = session_open(KEYS[1], KEYS[4], KEYS[5], KEYS[6], user, ARGV[2],
+  number, now)
 return {1, ARGV[2], now, session_end, number, waited}

@@ -325,3 +325,96 @@ def test_jwks_publishes_the_verification_key(make_room, api_client):
         audience=f"event:{room.event_id}",
     )
     assert (claims["sub"], claims["jti"]) == (str(fan.pk), grant.claims.session_id)
+
+
+@pytest.mark.django_db
+def test_reclaim_and_rejoin_apis_report_each_state(make_room, t0, settings):
+    # Given a 30 s claim window, a 60 s grace period, one admission a minute
+    settings.WAITINGROOM_GRACE_SECONDS = 60
+    room = make_room(
+        now_ms=t0, rate_per_minute=1, burst=1, max_active=10, claim_seconds=30
+    )
+    fans = [UserFactory() for _ in range(3)]
+    for fan in fans:
+        _client(fan).post(f"/api/v1/events/{room.event_id}/queue")
+    base = f"/api/v1/events/{room.event_id}/queue"
+    first, second = _client(fans[0]), _client(fans[1])
+    assert first.get(f"{base}/status").json()["serving"] == 1
+    # a fan still waiting can neither take back nor rejoin
+    _error(second.post(f"{base}/reclaim"), 409, "not_admitted")
+    _error(second.post(f"{base}/rejoin"), 409, "turn_not_over")
+    _error(_client(UserFactory()).post(f"{base}/reclaim"), 404, "not_in_queue")
+    _error(first.post(f"{base}/reclaim", {"number": 0}, format="json"), 400, "invalid")
+
+    # the first fan misses the claim window: `me` says lapsed, until when
+    clock_advance(seconds=30)
+    me = first.get(f"{base}/me").json()
+    assert (me["state"], me["access_token"]) == ("lapsed", None)
+    assert me["grace_ends_at"] == admission.ms_to_datetime(t0 + 90_000).isoformat()
+
+    # taking it back within the grace period starts the session, same number
+    taken = first.post(f"{base}/reclaim", {"number": 1}, format="json")
+    assert taken.status_code == 200
+    assert taken["Cache-Control"] == "private, no-store"
+    body = taken.json()
+    assert (body["number"], body["state"]) == (1, "active")
+    claims = access_token_verify(
+        token=body["access_token"], user_id=fans[0].pk, event_id=room.event_id
+    )
+    again = first.post(f"{base}/reclaim", {"number": 1}, format="json").json()
+    assert again["session_id"] == claims.session_id
+    _error(
+        first.post(f"{base}/rejoin", {"number": 1}, format="json"), 409, "turn_not_over"
+    )
+
+    # the second fan's turn comes at the next minute, lapses, and its grace ends
+    clock_advance(seconds=30)
+    assert first.get(f"{base}/status").json()["serving"] == 2
+    clock_advance(seconds=30 + 60)
+    assert second.get(f"{base}/me").json()["state"] == "expired"
+    _error(
+        second.post(f"{base}/reclaim", {"number": 2}, format="json"),
+        409,
+        "turn_grace_over",
+    )
+
+    # rejoining gives a new place at the back; repeating it, the same place
+    rejoined = second.post(f"{base}/rejoin", {"number": 2}, format="json")
+    assert rejoined.status_code == 201
+    assert rejoined.json() == {
+        "event_id": room.event_id,
+        "number": 4,
+        "state": "waiting",
+    }
+    repeated = second.post(f"{base}/rejoin", {"number": 2}, format="json")
+    assert (repeated.status_code, repeated.json()["number"]) == (200, 4)
+    _error(
+        second.post(f"{base}/reclaim", {"number": 2}, format="json"),
+        409,
+        "place_changed",
+    )
+    status = first.get(f"{base}/status").json()
+    assert status["issued"] == 4
+
+
+@pytest.mark.django_db
+def test_reclaim_api_while_paused_keeps_the_turn_with_retry_after(
+    make_room, t0, settings
+):
+    settings.WAITINGROOM_GRACE_SECONDS = 60
+    room = make_room(now_ms=t0, rate_per_minute=1, burst=1, claim_seconds=30)
+    fan = UserFactory()
+    base = f"/api/v1/events/{room.event_id}/queue"
+    _client(fan).post(base)
+    assert _client(fan).get(f"{base}/status").json()["serving"] == 1
+    clock_advance(seconds=31)
+    reconfigure(room, state=WaitingRoomConfig.State.PAUSED)
+
+    response = _client(fan).post(f"{base}/reclaim", {"number": 1}, format="json")
+
+    body = _error(response, 409, "admission_paused")
+    assert response["Retry-After"] == "5"
+    assert body["extra"] == {
+        "grace_ends_at": admission.ms_to_datetime(t0 + 90_000).isoformat()
+    }
+    assert _client(fan).get(f"{base}/me").json()["state"] == "lapsed"

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from onsale.events.models import Event
+from onsale.testutils.checkout import seated_event
 from onsale.testutils.factories import EventFactory, UserFactory
+from onsale.testutils.seats import hold, seat_ids, sell
+from onsale.waitingroom import services
+from onsale.waitingroom.clock import clock_advance
 from onsale.waitingroom.models import WaitingRoomConfig
+from onsale.waitingroom.selectors import queue_status_get
+
+ONE_SEAT: dict[str, Any] = {
+    "categories": [{"code": "A", "name": "Stalls", "price": "10.00"}],
+    "generate": [{"section": "S", "rows": 1, "seats_per_row": 1, "category": "A"}],
+}
 
 
 @pytest.mark.django_db
@@ -98,3 +109,89 @@ def test_a_waiting_fan_reads_place_people_ahead_and_wait(make_room, fan):
     assert "About 0 people are ahead of you. Estimated wait: being measured." in html
     assert '<progress id="queue-progress" max="2" value="1">' in html
     assert "Keep this tab open." in html
+
+
+@pytest.mark.django_db
+def test_waiting_fan_is_told_how_long_the_turn_is_kept(make_room, fan):
+    # Given a fan waiting in a room that keeps a turn 10 minutes
+    room = make_room(state=WaitingRoomConfig.State.PAUSED, claim_seconds=600)
+    client = Client()
+    client.force_login(fan)
+    client.post(f"/events/{room.event_id}/queue")
+
+    html = client.get(f"/events/{room.event_id}/queue").content.decode()
+
+    # Then the page says it before the turn comes, and offers the alerts
+    assert "When your turn comes you will have 10 min to start choosing seats." in html
+    assert 'id="queue-notify"' in html
+    assert f'data-event-name="{room.event.name}"' in html
+
+
+def _lapsed_fan(make_room: Any, t0: int, settings: Any, **fields: Any) -> Any:
+    """A room whose first fan (returned, signed in) let the turn lapse 10 s ago."""
+    settings.WAITINGROOM_GRACE_SECONDS = 600
+    room = make_room(now_ms=t0, rate_per_minute=1, burst=1, claim_seconds=30, **fields)
+    fan = UserFactory()
+    client = Client()
+    client.force_login(fan)
+    client.post(f"/events/{room.event_id}/queue")
+    services.queue_join(
+        event_id=room.event_id, user_id=UserFactory().pk, ip="192.0.2.9"
+    )
+    assert queue_status_get(event_id=room.event_id).serving == 1
+    clock_advance(seconds=40)
+    return room, client
+
+
+@pytest.mark.django_db
+def test_lapsed_turn_is_taken_back_from_the_page(make_room, t0, settings):
+    room, client = _lapsed_fan(make_room, t0, settings)
+    page = f"/events/{room.event_id}/queue"
+    html = client.get(page).content.decode()
+    assert "Your turn came while you were away." in html
+    assert 'id="queue-reclaim"' in html and 'id="queue-rejoin"' in html
+    assert 'name="number" value="1"' in html
+
+    # When the fan takes it back (no JavaScript needed)
+    response = client.post(page, {"action": "reclaim", "number": "1"})
+
+    # Then they shop with their number
+    assert (response.status_code, response["Location"]) == (302, page)
+    html = client.get(page).content.decode()
+    assert "It is your turn: your shopping session is running." in html
+    # and a second click (the form posted again) changes nothing
+    assert client.post(page, {"action": "reclaim", "number": "1"}).status_code == 302
+    assert queue_status_get(event_id=room.event_id).turns_reclaimed == 1
+
+
+@pytest.mark.django_db
+def test_fan_rejoins_at_the_back_from_the_page(make_room, t0, settings):
+    room, client = _lapsed_fan(make_room, t0, settings)
+    page = f"/events/{room.event_id}/queue"
+
+    response = client.post(page, {"action": "rejoin", "number": "1"})
+
+    assert (response.status_code, response["Location"]) == (302, page)
+    html = client.get(page).content.decode()
+    assert 'You are number <strong id="queue-my-number">3</strong>.' in html
+    # the old page's take-back button now meets a clear refusal
+    refused = client.post(page, {"action": "reclaim", "number": "1"})
+    assert refused.status_code == 409
+    assert "Your place in this line has changed" in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_page_of_a_lapsed_turn_when_sold_out_offers_nothing(make_room, t0, settings):
+    event = seated_event(seatmap=ONE_SEAT)
+    room, client = _lapsed_fan(make_room, t0, settings, event=event)
+    buyer = UserFactory()
+    sell(event.pk, hold(event.pk, buyer.pk, "s-b", seat_ids=seat_ids(event)), buyer.pk)
+    page = f"/events/{room.event_id}/queue"
+
+    html = client.get(page).content.decode()
+
+    assert "Everything is sold out for now" in html
+    assert 'id="queue-reclaim"' not in html and 'id="queue-rejoin"' not in html
+    refused = client.post(page, {"action": "rejoin", "number": "1"})
+    assert refused.status_code == 409
+    assert "Nothing is left to choose right now." in refused.content.decode()

@@ -33,6 +33,21 @@ def test_waitingroom_config_get_for_organizer_creates_defaults(db: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_waitingroom_config_get_for_organizer_keeps_a_turn_ten_minutes(
+    db: Any,
+) -> None:
+    # Given a new event, with the shipped defaults
+    organizer = OrganizerFactory()
+    event = EventFactory(organization=organizer.organization)
+
+    # When its room is created
+    config = waitingroom_config_get_for_organizer(event_id=event.pk, actor=organizer)
+
+    # Then an admitted fan has 10 minutes to start, as ticket sites give
+    assert config.claim_seconds == 600
+
+
+@pytest.mark.django_db
 def test_waitingroom_config_get_for_organizer_hides_other_events(db: Any) -> None:
     # Given an event of another organization
     event = EventFactory()

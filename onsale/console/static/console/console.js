@@ -326,6 +326,7 @@
       $("n-drain_eta_seconds").textContent = duration(live.drain_eta_seconds);
       $("n-sellout_eta_seconds").textContent = selloutText(live);
       $("n-server_time").textContent = live.server_time.slice(11, 19);
+      $("n-turns_lapsed").textContent = live.turns_lapsed + " (" + live.turns_reclaimed + " taken back)";
       $("c-pause").disabled = live.state === "paused";
     }
 

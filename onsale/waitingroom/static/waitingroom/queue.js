@@ -2,7 +2,9 @@
    second, answered by the CDN/nginx), computes the fan's position from it and
    their own number, and claims admission once their number is served.
    The place lives on the server (one per account), so a reload or a second
-   device shows the same place. */
+   device shows the same place. When the turn comes it alerts the fan (title,
+   a short beep, a notification if they allowed it, a vibration); each of
+   these is skipped silently where the browser lacks it. */
 (function () {
   "use strict";
   var root = document.getElementById("queue");
@@ -17,6 +19,10 @@
   var claiming = false;
   var lastAnnounced = "";
   var pollTimer = null;
+  // Alert only a fan this page saw waiting: a reload during the turn needs none.
+  var alertOnTurn = state === "waiting" || state === "prequeue";
+  var baseTitle = document.title;
+  var audio = null;
 
   function text(id, value) {
     var node = document.getElementById(id);
@@ -46,6 +52,83 @@
     if (left > 0) { text("queue-countdown", duration(left, true)); }
   }
 
+  // The sound's context is made (or resumed) on a click where possible:
+  // browsers let a page play sound later only after the fan interacted with it.
+  function audioContext() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return null; }
+    try {
+      if (!audio) { audio = new Context(); }
+      if (audio.state === "suspended" && audio.resume) { audio.resume(); }
+    } catch (e) { audio = null; }
+    return audio;
+  }
+
+  function beep() {
+    var context = audioContext();
+    if (!context) { return; }
+    try {
+      var tone = context.createOscillator(), gain = context.createGain(), t = context.currentTime;
+      tone.type = "sine";
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.3, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.6);
+      tone.connect(gain);
+      gain.connect(context.destination);
+      tone.start(t);
+      tone.stop(t + 0.65);
+    } catch (e) {}
+  }
+
+  // Everything a fan in another tab, or with the phone in a pocket, may notice.
+  function alertTurn() {
+    if (!alertOnTurn) { return false; }
+    alertOnTurn = false;
+    document.title = "Your turn! " + baseTitle;
+    beep();
+    try { if (navigator.vibrate) { navigator.vibrate([200, 100, 200]); } } catch (e) {}
+    try {
+      if (window.Notification && Notification.permission === "granted") {
+        new Notification("It is your turn", {
+          body: "Choose your seats for " + data.eventName + " now.",
+          tag: "onsale-turn-" + data.eventId
+        });
+      }
+    } catch (e) {}  // e.g. Android Chrome allows notifications from a service worker only
+    return true;
+  }
+
+  // The alerts button: a click that may ask for notifications (never without
+  // one) and lets the page beep later.
+  function offerAlerts() {
+    var box = document.getElementById("queue-alerts");
+    var button = document.getElementById("queue-notify");
+    if (!box || !button) { return; }
+    box.hidden = false;
+    var notifications = !!(window.Notification && Notification.requestPermission);
+    if (notifications && Notification.permission === "granted") {
+      button.hidden = true;
+      text("queue-notify-note", "You will get a notification when it is your turn; this page also changes its title and beeps.");
+      return;
+    }
+    button.addEventListener("click", function () {
+      audioContext();
+      var done = function () {
+        button.hidden = true;
+        var granted = notifications && Notification.permission === "granted";
+        text("queue-notify-note", granted
+          ? "You will get a notification when it is your turn; this page also changes its title and beeps."
+          : "This page will change its title and beep when your turn comes (notifications are off in this browser).");
+      };
+      if (!notifications || Notification.permission !== "default") { done(); return; }
+      try {
+        var asked = Notification.requestPermission(done);
+        if (asked && asked.then) { asked.then(done, done); }
+      } catch (e) { done(); }
+    });
+  }
+
   function claim() {
     if (claiming) { return; }
     claiming = true;
@@ -64,7 +147,12 @@
           // Seat selection reads it from here and sends it as X-Access-Token.
           try { sessionStorage.setItem("onsale.access." + data.eventId, me.access_token); } catch (e) {}
           announce("It is your turn. Taking you to seat selection.");
-          window.location.assign(data.seatsUrl);
+          // A moment for the beep before the page goes.
+          var alerted = alertTurn();
+          window.setTimeout(function () { window.location.assign(data.seatsUrl); }, alerted ? 1200 : 0);
+        } else if ((me.state === "lapsed" || me.state === "expired") && data.state !== me.state) {
+          // The turn passed unseen (a locked phone): the page shows what can be done.
+          window.location.reload();
         } else if (me.state === "expired") {
           announce("Your turn has passed: the time to claim it or your shopping session is over.");
         } else if (me.state === "done") {
@@ -100,7 +188,7 @@
     var progress = document.getElementById("queue-progress");
     if (progress) { progress.value = Math.min(status.serving, number); }
     if (status.serving >= number) {
-      if (state !== "expired" && state !== "done") { claim(); }
+      if (state !== "expired" && state !== "done" && state !== "lapsed") { claim(); }
       return 3000;
     }
     var ahead = number - status.serving - 1;
@@ -139,6 +227,7 @@
     var note = document.getElementById("queue-refresh-note");
     if (note) { note.hidden = true; }
     countdown();
+    offerAlerts();
     window.setInterval(countdown, 1000);
     if (state === "admitted" || state === "active") { claim(); }
     poll();
