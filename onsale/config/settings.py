@@ -382,7 +382,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onsale <tickets@onsale.inval
 # and their translations move with the app and are installed with the package
 # (the image installs `onsale` into its virtualenv; a top-level locale/ would
 # be left behind). The compiled .mo files are committed beside the .po files,
-# so a fresh clone and the image need no gettext tools.
+# so a fresh clone and the image need no gettext tools (`bin/messages`
+# refreshes and compiles them). Where Django's own apps, listed first,
+# translate the same text ("Email", "Home"), their translation is shown.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS: list[Path] = []
