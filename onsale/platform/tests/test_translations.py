@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import gettext
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,6 +167,25 @@ def test_the_compiled_catalog_matches_its_po_file(path):
                 expected[(entry.msgid, index)] = text
     compiled_entries = {key: text for key, text in catalog.items() if key != ""}
     assert compiled_entries == expected
+
+
+def test_the_package_installs_the_compiled_catalogs():
+    """The image installs `onsale` as a package: the catalogs must be package
+    data (pyproject.toml), as the templates are."""
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    compiled = sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/django.mo"))
+
+    left_out = [
+        str(path.relative_to(PACKAGE))
+        for path in compiled
+        if not any(
+            path in (PACKAGE / path.relative_to(PACKAGE).parts[0]).glob(pattern)
+            for pattern in patterns
+        )
+    ]
+
+    assert compiled and left_out == []
 
 
 def _visible_words(template: str) -> list[str]:
