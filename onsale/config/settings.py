@@ -119,8 +119,9 @@ MIDDLEWARE = [
     "onsale.platform.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After the session (Django's order) and before CommonMiddleware, so every
-    # view, form and error page below runs in the fan's language.
-    "django.middleware.locale.LocaleMiddleware",
+    # view, form and error page below runs in the fan's language; Django's,
+    # forgetting the language when the response is done.
+    "onsale.platform.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

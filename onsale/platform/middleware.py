@@ -1,5 +1,6 @@
-"""Request id, request log line and metrics, the early body-size check, and
-the 503 of a page whose dependency is down."""
+"""Request id, request log line and metrics, the early body-size check, the
+fan's language for one request only, and the 503 of a page whose dependency
+is down."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject, empty
 
 from onsale.platform.context import (
@@ -135,6 +138,24 @@ class RequestContextMiddleware:
 
 # Where a larger body is allowed: the organizer's seat-map upload.
 _SEATMAP_UPLOAD = re.compile(r"^/api/v1/organizer/events/[0-9]+/seatmap(\.csv)?$")
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's: the language from the fan's cookie, else Accept-Language,
+    else LANGUAGE_CODE; and then forgotten when the response is done.
+
+    Django's leaves the language active on the thread. A worker thread that
+    served a German fan would then render the next request's early 503 page
+    (an outage found before this middleware runs) or anything else run
+    outside a request in German.
+    """
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            response: HttpResponse = super().__call__(request)
+        finally:
+            translation.deactivate()
+        return response
 
 
 class BodySizeLimitMiddleware:

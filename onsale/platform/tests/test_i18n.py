@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import translation
 
+from onsale.platform import exceptions
 from onsale.platform.templatetags.money import money
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,16 @@ def test_an_error_page_is_in_the_fans_language():
     assert "Seite nicht gefunden" in html
     assert "Zur Startseite" in html and "Fehler 404." in html
     assert 'id="language-form"' not in html  # no request, no CSRF token
+
+
+def test_the_language_of_one_request_is_not_left_for_the_next():
+    Client().get("/", HTTP_ACCEPT_LANGUAGE="de")
+
+    # What runs next on this thread without a request (an outage page raised
+    # before the locale middleware) is in the default language.
+    assert translation.get_language() == "en"
+    page = exceptions.handler404(RequestFactory().get("/x"), Exception())
+    assert "Page not found" in page.content.decode()
 
 
 def test_the_api_keeps_its_codes_whatever_the_language():
