@@ -8,12 +8,12 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import Token
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject, empty
@@ -150,12 +150,15 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     outside a request in German.
     """
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(
+        self, request: HttpRequest
+    ) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        # Under ASGI (the seat stream) this returns a coroutine at once; the
+        # language there lives in the request's own context, not the thread's.
         try:
-            response: HttpResponse = super().__call__(request)
+            return super().__call__(request)
         finally:
             translation.deactivate()
-        return response
 
 
 class BodySizeLimitMiddleware:
