@@ -118,6 +118,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "onsale.platform.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (Django's order) and before CommonMiddleware, so every
+    # view, form and error page below runs in the fan's language; Django's,
+    # forgetting the language when the response is done.
+    "onsale.platform.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -372,9 +376,28 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onsale <tickets@onsale.invalid>")
 
 # --- Internationalisation ---------------------------------------------------
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Fan-facing pages speak English and German. The language is the fan's choice
+# from the page footer (Django's set_language view; a cookie remembers it),
+# else the browser's Accept-Language, else English. Each app keeps its own
+# catalog in <app>/locale/, found through INSTALLED_APPS, so an app's strings
+# and their translations move with the app and are installed with the package
+# (the image installs `onsale` into its virtualenv; a top-level locale/ would
+# be left behind). The compiled .mo files are committed beside the .po files,
+# so a fresh clone and the image need no gettext tools (`bin/messages`
+# refreshes and compiles them). Where Django's own apps, listed first,
+# translate the same text ("Email", "Home"), their translation is shown.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS: list[Path] = []
 USE_I18N = True
+LANGUAGE_COOKIE_NAME = "onsale_language"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Dates and numbers follow the active language (Django always localizes);
+# the project's own formats per language (event times, money) are in
+# onsale/platform/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["onsale.platform.formats"]
+TIME_ZONE = "UTC"
 USE_TZ = True
 
 # --- Security ---------------------------------------------------------------
@@ -385,6 +408,7 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

@@ -25,6 +25,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
 # Fast hashing in tests; production keeps Argon2 first (a test checks it).
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",

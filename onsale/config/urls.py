@@ -43,6 +43,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Every service: Prometheus scrapes each pod, staff ask any pod.
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/ops/status", ops.OpsStatusApi.as_view(), name="ops-status"),
+    # The language switch in every page's footer (Django's set_language: POST
+    # sets the language cookie and goes back). Every service mounts it, so the
+    # Ingress's catch-all route reaches it whichever pods serve "/".
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 _services = (

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
+from django_stubs_ext import StrOrPromise
 
 from onsale.orders import refunds, selectors
 from onsale.orders.models import Order
@@ -15,12 +17,20 @@ from onsale.usermgmt.models import User
 
 # What a failed order's reason means to the person who paid.
 FAILURE_REASONS = {
-    "card_declined": "Your card was declined.",
-    "insufficient_funds": "The card has insufficient funds.",
-    "invalid_number": "The card number is not valid.",
-    "payment_timeout": (
+    "card_declined": _("Your card was declined."),
+    "insufficient_funds": _("The card has insufficient funds."),
+    "invalid_number": _("The card number is not valid."),
+    "payment_timeout": _(
         "The payment provider did not confirm the payment in time; "
         "anything it charged has been refunded."
+    ),
+}
+# What the order page says when a cancellation is refused, in the fan's
+# language (the API answers with the error's own message and the same code).
+CANCEL_REFUSALS = {
+    "order_not_cancellable": _("Only paid orders can be cancelled."),
+    "refund_window_closed": _(
+        "This event's refund policy no longer allows cancelling."
     ),
 }
 
@@ -37,7 +47,7 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, order: Order, error: str = "", status: int = 200
+    request: HttpRequest, order: Order, error: StrOrPromise = "", status: int = 200
 ) -> HttpResponse:
     lines = list(order.lines.all())
     tickets = [
@@ -57,7 +67,7 @@ def _detail(
             and refunds.refund_policy_allows(event=order.event),
             "error": error,
             "failure": FAILURE_REASONS.get(
-                order.failure_reason, "The payment did not go through."
+                order.failure_reason, _("The payment did not go through.")
             ),
         },
         status=status,
@@ -92,5 +102,6 @@ def order_cancel_page(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         refunds.order_cancel(order=order)
     except DomainError as exc:
-        return _detail(request, order, error=exc.message, status=409)
+        refusal = CANCEL_REFUSALS.get(exc.code, exc.message)
+        return _detail(request, order, error=refusal, status=409)
     return redirect("orders:order-detail-page", order_id=order.pk)

@@ -1,5 +1,6 @@
-"""Request id, request log line and metrics, the early body-size check, and
-the 503 of a page whose dependency is down."""
+"""Request id, request log line and metrics, the early body-size check, the
+fan's language for one request only, and the 503 of a page whose dependency
+is down."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import Token
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject, empty
 
 from onsale.platform.context import (
@@ -135,6 +138,27 @@ class RequestContextMiddleware:
 
 # Where a larger body is allowed: the organizer's seat-map upload.
 _SEATMAP_UPLOAD = re.compile(r"^/api/v1/organizer/events/[0-9]+/seatmap(\.csv)?$")
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's: the language from the fan's cookie, else Accept-Language,
+    else LANGUAGE_CODE; and then forgotten when the response is done.
+
+    Django's leaves the language active on the thread. A worker thread that
+    served a German fan would then render the next request's early 503 page
+    (an outage found before this middleware runs) or anything else run
+    outside a request in German.
+    """
+
+    def __call__(
+        self, request: HttpRequest
+    ) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        # Under ASGI (the seat stream) this returns a coroutine at once; the
+        # language there lives in the request's own context, not the thread's.
+        try:
+            return super().__call__(request)
+        finally:
+            translation.deactivate()
 
 
 class BodySizeLimitMiddleware:

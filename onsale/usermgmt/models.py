@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Organization(models.Model):
@@ -53,9 +54,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     An organizer always has an organization (a database constraint)."""
 
     class Role(models.TextChoices):
-        FAN = "fan", "Fan"
-        ORGANIZER = "organizer", "Organizer"
-        STAFF = "staff", "Staff"
+        FAN = "fan", _("Fan")
+        ORGANIZER = "organizer", _("Organizer")
+        STAFF = "staff", _("Staff")
 
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=200, blank=True)

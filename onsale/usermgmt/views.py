@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onsale.platform.clientip import client_ip
@@ -17,6 +19,21 @@ from onsale.usermgmt import services
 from onsale.usermgmt.forms import LoginForm, SignupForm
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+# What the forms say for each domain error, in the fan's language. The API
+# answers with the error's own (English) message and the same stable code; a
+# code missing here shows that message.
+_FORM_MESSAGES = {
+    "email_taken": _("An account with this email already exists."),
+    "weak_password": _("The password is too weak."),
+    "invalid_email": _("This is not a valid email address."),
+    "invalid_credentials": _("The email or password is wrong."),
+    "organization_required": _("Organizers must belong to an organization."),
+}
+
+
+def _form_message(exc: DomainError) -> str:
+    return str(_FORM_MESSAGES.get(exc.code, exc.message))
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -38,7 +55,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                 user = services.user_create(**form.cleaned_data)
             except DomainError as exc:
                 field = exc.extra.get("field")
-                reasons = exc.extra.get("reasons") or [exc.message]
+                # The password validators' reasons are Django's, already in
+                # the fan's language.
+                reasons = exc.extra.get("reasons") or [_form_message(exc)]
                 for reason in reasons:
                     form.add_error(field if field in form.fields else None, reason)
             else:
@@ -52,13 +71,15 @@ def _login_error_text(exc: DomainError) -> str:
     """The form's message; a refused attempt says how long to wait, in minutes
     (a fan reads "5 minutes" more easily than "300 seconds")."""
     if not exc.retry_after:
-        return exc.message
+        return _form_message(exc)
     minutes = max(1, math.ceil(exc.retry_after / 60))
-    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
-    return (
+    wait = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {
+        "count": minutes
+    }
+    return gettext(
         "Too many failed sign-ins from this network. "
-        f"Please wait {wait} and try again; other networks are not affected."
-    )
+        "Please wait %(wait)s and try again; other networks are not affected."
+    ) % {"wait": wait}
 
 
 @require_http_methods(["GET", "POST"])

@@ -103,3 +103,37 @@ def test_the_front_page_searches_and_pages_on_a_phone(stack, fans):
     page.click("form[role=search] button[type=submit]")
     expect(page.locator("#events-none")).to_contain_text("No events match")
     _fits_the_phone(page)
+
+
+def test_a_fan_switches_to_german_in_the_footer_and_it_stays(stack, fans):
+    event = EventFactory(
+        time_zone="Europe/Paris",
+        starts_at=STARTS,
+        onsale_at=STARTS - timedelta(days=30),
+    )
+    seatmap_replace(event=event, data=SMALL_MAP)
+    fan = fans(stack.url, "phone", "event-page-german")
+    _in_zone(fan, "America/New_York")
+    page = fan.page
+    page.goto(f"/events/{event.pk}/")
+
+    page.select_option("#language", "de")
+    page.click("#language-form button[type=submit]")
+
+    page.wait_for_url(f"{stack.url}/events/{event.pk}/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    starts = page.locator("#event-starts")
+    expect(starts.locator(".at-venue")).to_have_text("Do, 4. Jul 2030, 20:30 CEST")
+    # The script writes the fan's own time in the page's language.
+    expect(starts.locator(".fan-time")).to_contain_text("Ihre Zeit:")
+    expect(starts.locator("time")).to_contain_text(re.compile(r"4\. Juli 2030.*14:30"))
+    expect(page.locator("#event-prices")).to_contain_text("30,50 EUR")
+    expect(page.locator("#language")).to_have_value("de")
+    _fits_the_phone(page)
+    fan.shot("event-german")
+
+    page.goto("/")
+    expect(page.locator("label[for=event-search-q]")).to_have_text(
+        "Veranstaltungen nach Name oder Spielstätte suchen"
+    )
+    _fits_the_phone(page)

@@ -142,3 +142,31 @@ def test_the_front_page_reads_as_many_rows_for_twenty_events_as_for_two():
     assert len(_listed(html)) == EVENTS_PER_PAGE
     # The count for the pages, and the page of events.
     assert len(twenty) == len(two) == 2
+
+
+def test_the_front_page_in_german_shows_german_dates_and_words():
+    EventFactory(
+        name="Sommerkonzert",
+        time_zone="Europe/Berlin",
+        starts_at=datetime(2031, 7, 10, 18, 0, tzinfo=UTC),
+        onsale_at=datetime(2031, 1, 10, 9, 0, tzinfo=UTC),
+    )
+
+    html = Client().get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Do, 10. Jul 2031, 20:00 CEST" in html
+    assert "Im Verkauf ab Fr, 10. Jan 2031, 10:00 CET" in html
+    assert 'aria-label="Warteraum von Sommerkonzert"' in html
+    assert ">Warteraum</a>" in html
+    assert "Legen Sie ein Konto an</a>, bevor der Verkauf beginnt" in html
+
+
+def test_the_pages_and_an_empty_search_in_german():
+    _events(EVENTS_PER_PAGE + 1, venue_name="Dom")
+
+    paged = Client().get("/", {"q": "dom"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    none = Client().get("/", {"q": "polka"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Seite 1 von 2" in paged and ">Weiter</a>" in paged
+    assert "Veranstaltungen zu „dom“" in paged
+    assert "Keine Veranstaltung passt zu „polka“." in none

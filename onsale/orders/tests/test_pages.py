@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 
+from onsale.events.models import Event
 from onsale.orders.models import Order
 from onsale.testutils.checkout import Shopper, seated_event
 from onsale.testutils.factories import UserFactory
@@ -99,3 +102,61 @@ def test_someone_elses_order_page_is_404(event):
     assert stranger.get(f"/orders/{order_id}/cancel/").status_code == 404
     assert stranger.post(f"/orders/{order_id}/cancel/").status_code == 404
     assert Order.objects.get(pk=order_id).state == "paid"
+
+
+def test_the_order_pages_in_german(event):
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=datetime(2031, 3, 7, 19, 30, tzinfo=UTC)
+    )
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:2])
+    order_id = shopper.checkout(hold.hold_id).json()["id"]
+    Order.objects.filter(pk=order_id).update(
+        created_at=datetime(2031, 1, 2, 9, 5, tzinfo=UTC)
+    )
+    web = browser(shopper.user)
+    web.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
+
+    detail = web.get(f"/orders/{order_id}/?placed=1").content.decode()
+    listing = web.get("/orders/").content.decode()
+    confirm = web.get(f"/orders/{order_id}/cancel/").content.decode()
+    web.post(f"/orders/{order_id}/cancel/")
+    refused = web.post(f"/orders/{order_id}/cancel/")
+    missing = browser(UserFactory()).get(
+        f"/orders/{order_id}/", HTTP_ACCEPT_LANGUAGE="de"
+    )
+
+    assert f"<h1>Bestellung Nr. {order_id}</h1>" in detail
+    assert "Vielen Dank! Ihre Zahlung ist eingegangen." in detail
+    assert "<dt>Wann</dt><dd>Fr, 7. Mär 2031, 19:30 UTC</dd>" in detail
+    assert '<dd class="state-paid">Bezahlt</dd>' in detail
+    assert "<dt>Gesamt</dt><dd>100,00 EUR</dd>" in detail
+    assert "<td>50,00 EUR</td>" in detail
+    assert "Diese Bestellung stornieren …" in detail
+    assert "<h1>Meine Bestellungen</h1>" in listing
+    assert f">Nr. {order_id}</a><br><small>2. Jan 2031, 09:05</small>" in listing
+    assert "<small>Fr, 7. Mär 2031</small>" in listing
+    assert "<td>100,00 EUR</td>" in listing
+    assert "Ja, stornieren und 100,00 EUR erstatten" in confirm
+    assert refused.status_code == 409
+    refused_page = refused.content.decode()
+    assert "Nur bezahlte Bestellungen können storniert werden." in refused_page
+    assert '<dd class="state-cancelled">Storniert</dd>' in refused_page
+    assert missing.status_code == 404
+    assert "Bestellung nicht gefunden" in missing.content.decode()
+
+
+def test_a_failed_order_says_why_in_german(event):
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    order_id = shopper.checkout(hold.hold_id).json()["id"]
+    Order.objects.filter(pk=order_id).update(
+        state=Order.State.FAILED, failure_reason="card_declined"
+    )
+    web = browser(shopper.user)
+
+    german = web.get(f"/orders/{order_id}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = web.get(f"/orders/{order_id}/").content.decode()
+
+    assert "Ihre Karte wurde abgelehnt. Ihre Plätze wurden freigegeben" in german
+    assert "Your card was declined. Your seats were released" in english

@@ -97,6 +97,51 @@ def test_the_event_page_shows_venue_times_in_both_zones_prices_and_the_queue(cli
 
 
 @pytest.mark.django_db
+def test_the_event_page_in_german_shows_german_prices_and_dates(client):
+    event = _new_york_event(time_zone="Europe/Berlin")
+    seatmap_replace(event=event, data=SMALL_MAP)
+
+    html = client.get(
+        f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert '<html lang="de">' in html
+    # 23:30 UTC on 4 July is 01:30 on 5 July in Berlin: German order and names.
+    assert '<span class="at-venue">Fr, 5. Jul 2030, 01:30 CEST</span>' in html
+    assert '<span class="at-venue">Sa, 1. Jun 2030, 16:00 CEST</span>' in html
+    assert "<dt>Datum und Uhrzeit</dt>" in html and "Ihre Zeit:" in html
+    # German decimal comma, the currency code after the amount.
+    assert "<td>Stalls</td><td>50,00 USD</td>" in html
+    assert "<td>Balcony</td><td>30,50 USD</td>" in html
+    assert '<span class="helptext">(Stehplatz)</span></td><td>25,00 USD</td>' in html
+    assert "Ab 25,00 USD. Ihre Plätze wählen Sie" in html
+    assert ">In die Warteschlange</a>" in html
+    assert "Zeiten in der Ortszeit der Spielstätte (Europe/Berlin)." in html
+
+
+@pytest.mark.django_db
+def test_the_event_page_in_english_groups_thousands(client):
+    event = _new_york_event()
+    seatmap_replace(
+        event=event,
+        data={
+            "categories": [{"code": "VIP", "name": "Box", "price": "1250.00"}],
+            "generate": [
+                {"section": "B", "rows": 1, "seats_per_row": 2, "category": "VIP"}
+            ],
+        },
+    )
+
+    html = client.get(f"/events/{event.pk}/").content.decode()
+    german = client.get(
+        f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert "<td>Box</td><td>1,250.00 USD</td>" in html
+    assert "<td>Box</td><td>1.250,00 USD</td>" in german
+
+
+@pytest.mark.django_db
 def test_the_event_page_shows_the_waiting_rooms_own_schedule(client):
     event = _new_york_event()
     waitingroom_config_get(event_id=event.pk)

@@ -345,3 +345,28 @@ def test_fans_may_not_list_organization_members(api_client, fan) -> None:
         f"/api/v1/organizations/{organizer.organization_id}/members"
     )
     assert_error(response, 403, "permission_denied")
+
+
+def test_a_german_client_gets_the_same_codes_and_our_messages_in_english(
+    api_client, fan
+) -> None:
+    taken = api_client.post(
+        "/api/v1/auth/register",
+        {"email": fan.email, "password": PASSWORD},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    weak = api_client.post(
+        "/api/v1/auth/register",
+        {"email": "neu@example.test", "password": "short"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+
+    assert assert_error(taken, 409, "email_taken")["message"] == (
+        "An account with this email already exists."
+    )
+    body = assert_error(weak, 422, "weak_password")
+    assert body["message"] == "The password is too weak."
+    # The reasons are Django's password rules, which follow the language.
+    assert any("zu kurz" in reason for reason in body["extra"]["reasons"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client, override_settings
 
@@ -147,3 +149,94 @@ def test_api_docs_use_no_external_assets() -> None:
     page = Client().get("/api/docs/").content.decode()
     assert "cdn" not in page.lower()
     assert "/static/drf_spectacular_sidecar/" in page
+
+
+# --- In German ----------------------------------------------------------------
+
+
+def test_the_signup_and_login_pages_in_german() -> None:
+    signup = Client().get("/signup/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    login = Client().get("/login/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "<h1>Legen Sie Ihr Konto an</h1>" in signup
+    assert '<label for="id_email">E-Mail-Adresse</label>' in signup
+    assert '<label for="id_password">Passwort</label>' in signup
+    assert "Passwort: mindestens 10 Zeichen, kein gängiges." in signup
+    assert '<button type="submit">Registrieren</button>' in signup
+    assert "<h1>Anmelden</h1>" in login and "Neu hier?" in login
+
+
+def test_signup_errors_in_german_say_what_is_wrong(fan) -> None:
+    weak = Client().post(
+        "/signup/",
+        {"email": "schwach@example.test", "password": "123"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    taken = Client().post(
+        "/signup/",
+        {"email": fan.email, "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    missing = Client().post(
+        "/signup/", {"password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+
+    assert weak.status_code == taken.status_code == missing.status_code == 422
+    # Django's own password rules, in German.
+    assert "Dieses Passwort ist zu kurz" in weak.content.decode()
+    assert (
+        "Es gibt bereits ein Konto mit dieser E-Mail-Adresse." in taken.content.decode()
+    )
+    assert "Dieses Feld ist zwingend erforderlich." in missing.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_a_wrong_password_in_german(fan) -> None:
+    response = Client().post(
+        "/login/",
+        {"email": fan.email, "password": "wrong-password-1"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+
+    assert response.status_code == 401
+    assert "E-Mail-Adresse oder Passwort ist falsch." in response.content.decode()
+
+
+@override_settings(LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=1, LOGIN_ATTEMPT_WINDOW_SECONDS=60)
+def test_a_refused_sign_in_in_german_counts_minutes_in_german(fan) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.post("/login/", {"email": fan.email, "password": "wrong-password-1"})
+
+    response = client.post("/login/", {"email": fan.email, "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert (
+        "Zu viele fehlgeschlagene Anmeldungen aus diesem Netzwerk. "
+        "Bitte warten Sie 1 Minute und versuchen Sie es dann noch einmal"
+    ) in response.content.decode()
+
+
+def test_the_account_page_in_german(fan) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(fan)
+    User.objects.filter(pk=fan.pk).update(
+        date_joined=datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    )
+
+    html = client.get("/account/").content.decode()
+
+    assert "<h1>Ihr Konto</h1>" in html
+    assert "<dt>Rolle</dt><dd>Fan</dd>" in html
+    assert "<dt>Mitglied seit</dt><dd>5. März 2026</dd>" in html
+
+
+def test_the_account_page_in_english_keeps_its_date(fan) -> None:
+    client = Client()
+    client.force_login(fan)
+    User.objects.filter(pk=fan.pk).update(
+        date_joined=datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    )
+
+    html = client.get("/account/").content.decode()
+
+    assert "<dt>Member since</dt><dd>5 March 2026</dd>" in html

@@ -1,6 +1,7 @@
 /* The event page: each <time data-fan-time> carries a UTC timestamp and the
    event's own local time as text; this shows it again in the fan's time zone
-   (Intl.DateTimeFormat), unless that zone is the event's. Without the script,
+   (Intl.DateTimeFormat, in the page's language), unless that zone is the
+   event's. Without the script,
    or where the browser cannot format, the page keeps the event's times. */
 (function () {
   "use strict";
@@ -10,7 +11,7 @@
     if (!root || typeof Intl === "undefined" || !Intl.DateTimeFormat) { return; }
     var format;
     try {
-      format = new Intl.DateTimeFormat(undefined, {
+      format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
         weekday: "short", day: "numeric", month: "short", year: "numeric",
         hour: "2-digit", minute: "2-digit", timeZoneName: "short"
       });
