@@ -139,3 +139,12 @@ def test_money_uses_the_languages_separators_and_the_currency_code(
 ):
     with translation.override(language):
         assert money(amount, currency) == shown
+
+
+def test_the_header_links_follow_the_fans_language():
+    german = Client().get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = Client().get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert ">Anmelden</a>" in german and ">Registrieren</a>" in german
+    assert 'aria-label="Konto"' in german
+    assert ">Log in</a>" in english and ">Sign up</a>" in english
