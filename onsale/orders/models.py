@@ -49,6 +49,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     hold_id = models.BigIntegerField()
+    # The hold while this order is its live checkout (pending or paid);
+    # cleared when the order fails or expires. UNIQUE per event: a hold has
+    # one live order at a time, yet may be checked out again after a decline
+    # (the hold is kept for that). NULLs do not collide.
+    live_hold_id = models.BigIntegerField(null=True, blank=True)
     access_session_id = models.CharField(max_length=64, blank=True)
     buyer_name = models.CharField(max_length=200)
     buyer_email = models.EmailField(max_length=254)
@@ -82,6 +87,9 @@ class Order(models.Model):
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=models.Q(total__gte=0), name="order_total_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "live_hold_id"], name="order_one_live_per_hold"
             ),
         ]
 

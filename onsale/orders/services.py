@@ -20,10 +20,11 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onsale.orders import inventory
+from onsale.orders.exceptions import HoldAlreadyCheckedOut
 from onsale.orders.inventory import CheckoutHold
 from onsale.orders.models import Order, OrderLine
 from onsale.orders.tasks import order_fulfil as order_fulfil_task
@@ -76,22 +77,41 @@ def order_create(
     it was fenced at the start of checkout, without a second check in Redis.
     Raises `SeatAlreadySold` or `GeneralAdmissionSoldOut` from seat selection
     (nothing is kept then: the caller's transaction rolls back).
+
+    A hold has one live (pending or paid) order at a time, UNIQUE
+    (event, live_hold_id): the hold now outlives its order's commit (a
+    declined card keeps it for another try), so a second checkout of it while
+    the first is being paid, or after it was paid, is `HoldAlreadyCheckedOut`
+    (naming that order). A failed or expired order clears its claim.
     """
     require_atomic()
     now = timezone.now()
-    order = Order.objects.create(
-        user=user,
-        event_id=hold.event_id,
-        currency=hold.currency,
-        total=hold.total,
-        hold_id=hold.hold_id,
-        access_session_id=session_id,
-        buyer_name=buyer_name,
-        buyer_email=buyer_email,
-        payment_token=payment_token,
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
-    )
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                user=user,
+                event_id=hold.event_id,
+                currency=hold.currency,
+                total=hold.total,
+                hold_id=hold.hold_id,
+                live_hold_id=hold.hold_id,
+                access_session_id=session_id,
+                buyer_name=buyer_name,
+                buyer_email=buyer_email,
+                payment_token=payment_token,
+                created_at=now,
+                expires_at=now
+                + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
+            )
+    except IntegrityError:
+        live = (
+            Order.objects.filter(event_id=hold.event_id, live_hold_id=hold.hold_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if live is None:
+            raise
+        raise HoldAlreadyCheckedOut(extra={"order_id": live}) from None
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -132,6 +152,7 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
             transaction.on_commit(
                 lambda: order_fulfil_task.delay(order_id), robust=True
             )
+            transaction.on_commit(lambda: _hold_retire(order_id=order_id))
     order = Order.objects.get(pk=order_id)
     if moved:
         _checkout_event_record("CheckoutCompleted", order=order)
@@ -151,6 +172,10 @@ def order_fail(
     seat sales released in MySQL in the same transaction, then its seats put
     back on sale in Redis and any charge the provider made refunded.
 
+    The seats go back on sale only once the fan's hold has gone: a fan whose
+    card was declined keeps the hold (back to its own expiry, the checkout's
+    extension undone) and may pay again for the same seats while it lives.
+
     True if this call closed the order. An order that got paid meanwhile is
     not touched (the transition loses); one already closed is only checked
     for a charge to refund, so calling this twice is safe.
@@ -162,12 +187,14 @@ def order_fail(
             to_state=to_state,
             failure_reason=reason[:64],
             closed_at=timezone.now(),
+            live_hold_id=None,
         )
         order = Order.objects.select_related("event").get(pk=order_id)
         if moved:
             inventory.sales_release(order=order)
     if moved:
         order_seats_put_back_or_retry(order=order)
+        _hold_keep_for_retry(order=order)
         _checkout_event_record(
             "CheckoutFailed",
             order=order,
@@ -179,6 +206,29 @@ def order_fail(
     if order.state in CLOSED_STATES:
         order_refund_ensure_or_retry(order_id=order_id)
     return moved
+
+
+def _hold_retire(*, order_id: int) -> None:
+    """After the payment committed: retire the order's hold in Redis. A Redis
+    error is only logged: the hold lapses at its expiry and its seats stay
+    marked sold either way."""
+    try:
+        inventory.hold_retire(order=Order.objects.get(pk=order_id))
+    except (redis.exceptions.RedisError, ConnectionError, TimeoutError):
+        logger.warning("hold not retired in Redis", extra={"order_id": order_id})
+
+
+def _hold_keep_for_retry(*, order: Order) -> None:
+    """The order failed: the fan keeps its hold (seat selection still holds
+    the seats) for another payment attempt, but only for the hold's own time,
+    not the extension the checkout gave it. A Redis error is only logged: the
+    hold then lapses at the end of that extension."""
+    try:
+        inventory.hold_after_failed_payment(order=order)
+    except (redis.exceptions.RedisError, ConnectionError, TimeoutError):
+        logger.warning(
+            "hold expiry not restored in Redis", extra={"order_id": order.pk}
+        )
 
 
 def _checkout_event_record(name: str, *, order: Order, **attributes: Any) -> None:

@@ -56,7 +56,8 @@
   }
 
   var messages = {
-    payment_declined: "Your card was declined. Your seats were released; choose seats again to retry with another card.",
+    payment_declined: "Your card was declined. Your seats are still held for you: try again with another card.",
+    hold_already_checked_out: "These seats are already being paid for. See your orders.",
     hold_expired: "Your hold has expired or was released. Go back to the seat map.",
     seat_already_sold: "One of your seats has just been sold. Go back to the seat map.",
     access_token_required: "Your shopping session was not found. Rejoin the waiting room.",
@@ -141,7 +142,17 @@
       if (code === "invalid" && result.data.extra && result.data.extra.fields) {
         message = "Please check the form: " + fieldErrors(result.data.extra.fields, "");
       }
-      var final = code === "payment_declined" || code === "hold_expired" || code === "seat_already_sold";
+      // A decline keeps the hold (until extra.hold_expires_at): the fan may
+      // pay again for the same seats, under a new key (the old one was
+      // removed above and replays the decline).
+      var kept = code === "payment_declined" && result.data.extra && result.data.extra.hold_expires_at;
+      if (kept) {
+        expiresAt = Date.parse(result.data.extra.hold_expires_at);
+      } else if (code === "payment_declined") {
+        message = message.replace("Your seats are still held for you: try again with another card.",
+          "Your hold has ended; choose seats again.");
+      }
+      var final = (code === "payment_declined" && !kept) || code === "hold_expired" || code === "seat_already_sold";
       var access = /^access_/.test(code || "");
       if (final) { released(); }
       showError(message, final ? "seats" : access ? "queue" : null);
