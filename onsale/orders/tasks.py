@@ -57,7 +57,7 @@ def order_email_send(order_id: int) -> None:
     from onsale.orders import fulfilment
 
     fulfilment.order_tickets_email_send(
-        order_id=order_id, site_url=settings.ORDERS_SITE_URL
+        order_id=order_id, site_url=settings.ONSALE_PUBLIC_URL
     )
 
 

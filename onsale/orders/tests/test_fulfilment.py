@@ -88,3 +88,22 @@ def test_orders_unfulfilled_ids_lists_paid_orders_not_finished_in_time(event):
     # and none paid less than `older_than_seconds` ago
     assert fulfilment.orders_unfulfilled_ids(older_than_seconds=3600) == []
     assert done.pk not in fulfilment.orders_unfulfilled_ids(older_than_seconds=30)
+
+
+def test_the_ticket_email_links_to_the_order_page_absolutely(
+    event, mailoutbox, settings
+):
+    # given the site's public address
+    settings.ONSALE_PUBLIC_URL = "https://tickets.example.com"
+
+    # when a fan buys a ticket
+    _, order, _ = buy(event, seat_ids(event)[:1])
+
+    # then both parts of the email link to https://host/orders/<id>/
+    [mail] = mailoutbox
+    url = f"https://tickets.example.com/orders/{order.pk}/"
+    assert url in mail.body
+    [(html, mimetype)] = mail.alternatives
+    assert mimetype == "text/html"
+    assert f'href="{url}"' in html
+    assert 'href="/' not in html
