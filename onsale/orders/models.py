@@ -171,3 +171,32 @@ class RefundPolicy(models.Model):
         if not self.refunds_allowed:
             return "no refunds"
         return f"refunds until {self.cutoff_hours} h before start"
+
+
+class OrderEmail(models.Model):
+    """An email owed to an order's buyer after its ticket email: that it was
+    cancelled, that its money was refunded. One row per (order, kind),
+    UNIQUE, written when the order changes, so the email is owed exactly
+    once however often the change is reported. Sent like the ticket email:
+    a worker claims it until `claimed_until` (a worker killed mid-send
+    leaves the claim to run out, then the sweep sends it), `sent_at` once
+    the mail server took it."""
+
+    class Kind(models.TextChoices):
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["order", "kind"], name="order_email_once")
+        ]
+        indexes: ClassVar = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email of order {self.order_id}"

@@ -26,8 +26,11 @@ from django.utils import timezone
 from onsale.orders import inventory
 from onsale.orders.exceptions import HoldAlreadyCheckedOut
 from onsale.orders.inventory import CheckoutHold
-from onsale.orders.models import Order, OrderLine
+from onsale.orders.models import Order, OrderEmail, OrderLine
 from onsale.orders.tasks import order_fulfil as order_fulfil_task
+from onsale.orders.tasks import (
+    order_notice_email_send as order_notice_email_send_task,
+)
 from onsale.orders.tasks import order_refund as order_refund_task
 from onsale.orders.tasks import order_seats_put_back as order_seats_put_back_task
 from onsale.payments import Charge, PaymentTransientError, payment_gateway
@@ -273,8 +276,9 @@ def order_refund_ensure(*, order_id: int) -> bool:
     Pending and paid orders are never refunded here. The charge is looked up
     at the provider by the order's payment key (a timed-out charge may exist
     that we never heard of); the refund uses the order's refund key, so two
-    callers cannot refund twice. Raises PaymentTransientError when the
-    provider cannot be reached: callers retry.
+    callers cannot refund twice, and the buyer is emailed once that it was
+    made. Raises PaymentTransientError when the provider cannot be reached:
+    callers retry.
     """
     order = Order.objects.get(pk=order_id)
     if order.state not in CLOSED_STATES:
@@ -291,6 +295,26 @@ def order_refund_ensure(*, order_id: int) -> bool:
         refund_id=refund.id,
         refunded_amount=refund.amount + charge.amount_refunded,
         charge_id=charge.id,
+    )
+    order_email_owe(order_id=order_id, kind=OrderEmail.Kind.REFUNDED)
+    return True
+
+
+def order_email_owe(*, order_id: int, kind: str) -> bool:
+    """Record that the order owes its buyer an email of `kind` (an
+    `OrderEmail`: cancelled, refunded) and send it after the current
+    transaction commits. Once per order and kind (UNIQUE): a second call,
+    from a retried or repeated report of the same change, owes nothing more.
+    True if this call owed it."""
+    try:
+        with transaction.atomic():
+            OrderEmail.objects.create(order_id=order_id, kind=kind)
+    except IntegrityError:
+        return False
+    # robust: a broker outage leaves the email owed; the fulfilment sweep
+    # sends it later.
+    transaction.on_commit(
+        lambda: order_notice_email_send_task.delay(order_id, kind), robust=True
     )
     return True
 
