@@ -152,7 +152,8 @@ def checkout_charge_attempt(
 
     Declined (or refused as invalid): the order is compensated now and the
     result is "failed", with when the fan's hold (kept for another attempt)
-    expires. Unknown outcome: "pending", the caller retries.
+    expires. Unknown outcome: "pending", the order notes it (the fan is told
+    the payment is being confirmed with the bank) and the caller retries.
     `order` saves a read when the caller has just created it.
     """
     if order is None or order.pk != order_id:
@@ -179,6 +180,7 @@ def checkout_charge_attempt(
         )
     except PaymentTransientError:
         logger.info("charge outcome unknown", extra={"order_id": order_id})
+        order_services.order_charge_outcome_unknown(order_id=order_id)
         return _result(order_selectors.order_get(order_id=order_id))
     return _result(order_services.order_mark_paid(order_id=order_id, charge=charge))
 

@@ -66,6 +66,10 @@ class Order(models.Model):
     refund_id = models.CharField(max_length=64, blank=True)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     failure_reason = models.CharField(max_length=64, blank=True)
+    # When a charge attempt first ended without an answer (a timeout): from
+    # then on the fan is told the payment is being confirmed with the bank
+    # while the retries run.
+    charge_unknown_since = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to="orders/", blank=True, max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

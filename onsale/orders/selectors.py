@@ -19,6 +19,66 @@ def _with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
+# What a failed order's reason means to the person who paid.
+PAYMENT_FAILURE_MESSAGES = {
+    "card_declined": "Your card was declined.",
+    "insufficient_funds": "The card has insufficient funds.",
+    "invalid_number": "The card number is not valid.",
+    "payment_timeout": (
+        "The payment provider did not confirm the payment in time; "
+        "anything it charged has been refunded."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """Where an order's payment stands, as the fan is told: a stable `code`
+    and a `message` for people."""
+
+    code: str
+    message: str
+
+
+def order_payment_status(*, order: Order) -> PaymentStatus:
+    """The fan's view of the order's payment. A pending order is
+    `payment_processing` until a charge attempt ended without an answer,
+    then `payment_confirming` ("we are confirming your payment with the
+    bank") while the saga retries it, until it is paid or failed."""
+    state = order.state
+    if state == Order.State.PENDING:
+        if order.charge_unknown_since is not None:
+            return PaymentStatus(
+                code="payment_confirming",
+                message=(
+                    "We are confirming your payment with the bank. This can "
+                    "take a minute or two; you will not be charged twice."
+                ),
+            )
+        return PaymentStatus(
+            code="payment_processing", message="Your payment is being processed."
+        )
+    if state == Order.State.PAID:
+        return PaymentStatus(code="paid", message="Your payment went through.")
+    if state == Order.State.FAILED:
+        return PaymentStatus(
+            code="payment_failed",
+            message=PAYMENT_FAILURE_MESSAGES.get(
+                order.failure_reason, "The payment did not go through."
+            ),
+        )
+    if state == Order.State.EXPIRED:
+        return PaymentStatus(
+            code="order_expired",
+            message="This order expired before it was paid; its seats were released.",
+        )
+    if state == Order.State.CANCELLED:
+        return PaymentStatus(
+            code="order_cancelled", message="This order was cancelled and refunded."
+        )
+    return PaymentStatus(code="order_refunded", message="This order was refunded.")
+
+
 def order_with_details(*, order_id: int) -> Order:
     """One order with its event, lines and tickets loaded (no ownership
     check: for code that already knows whose order it is)."""

@@ -168,6 +168,16 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
     return order
 
 
+def order_charge_outcome_unknown(*, order_id: int) -> None:
+    """A charge attempt of a pending order ended without an answer (timeout):
+    note when it first happened (`charge_unknown_since`), so the fan is told
+    the payment is being confirmed with the bank while the saga retries it.
+    A no-op for an order that is no longer pending or already noted."""
+    Order.objects.filter(
+        pk=order_id, state=Order.State.PENDING, charge_unknown_since__isnull=True
+    ).update(charge_unknown_since=timezone.now())
+
+
 def order_fail(
     *, order_id: int, reason: str, to_state: str = Order.State.FAILED
 ) -> bool:

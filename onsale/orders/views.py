@@ -13,17 +13,6 @@ from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.usermgmt.models import User
 
-# What a failed order's reason means to the person who paid.
-FAILURE_REASONS = {
-    "card_declined": "Your card was declined.",
-    "insufficient_funds": "The card has insufficient funds.",
-    "invalid_number": "The card number is not valid.",
-    "payment_timeout": (
-        "The payment provider did not confirm the payment in time; "
-        "anything it charged has been refunded."
-    ),
-}
-
 
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
@@ -56,9 +45,7 @@ def _detail(
             "cancellable": order.state == Order.State.PAID
             and refunds.refund_policy_allows(event=order.event),
             "error": error,
-            "failure": FAILURE_REASONS.get(
-                order.failure_reason, "The payment did not go through."
-            ),
+            "payment_status": selectors.order_payment_status(order=order),
         },
         status=status,
     )

@@ -11,10 +11,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onsale.checkout import services
+from onsale.checkout import tasks as checkout_tasks
 from onsale.checkout.models import IdempotencyRecord
 from onsale.orders import fulfilment, refunds
 from onsale.orders import tasks as order_tasks
@@ -321,9 +323,11 @@ def test_timeout_card_ends_failed_with_the_charge_refunded_and_seats_free(
 
     response = run_on_commit(shopper.checkout, hold.hold_id, card=TIMEOUT_CARD)
 
-    # the API could not learn the outcome in time: 202, pending, poll
+    # the API could not learn the outcome in time: 202, pending, and the fan
+    # is told the payment is being confirmed with the bank; poll
     assert response.status_code == 202, response.content
     assert response.json()["state"] == "pending"
+    assert response.json()["payment_status"]["code"] == "payment_confirming"
     # the retry task kept timing out and compensated
     order = Order.objects.get()
     assert (order.state, order.failure_reason) == ("failed", "payment_timeout")
@@ -341,6 +345,62 @@ def test_timeout_card_ends_failed_with_the_charge_refunded_and_seats_free(
         event_id=event.pk, hold_id=hold.hold_id, user_id=shopper.user.pk
     )
     assert not seat_unavailable(event, seats[0])
+
+
+def test_a_charge_of_unknown_outcome_shows_the_fan_it_is_being_confirmed(
+    event, run_on_commit
+):
+    # given a pending order paid with the card whose charge never answers
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    order = services.checkout_order_place(
+        user=shopper.user,
+        event_id=event.pk,
+        hold_id=hold.hold_id,
+        session_id=shopper.grant.claims.session_id,
+        buyer=services.Buyer(name="Ada", email="ada@example.test"),
+        payment_token=f"tok_{TIMEOUT_CARD}",
+    )
+    page = Client()
+    page.force_login(shopper.user)
+
+    def status():
+        return shopper.client.get(f"/api/v1/orders/{order.pk}").json()
+
+    assert status()["payment_status"] == {
+        "code": "payment_processing",
+        "message": "Your payment is being processed.",
+    }
+
+    # when the first charge attempt times out
+    result = services.checkout_charge_attempt(order_id=order.pk, timeout=0.1)
+
+    # then the status API and the order page say the bank is being asked
+    assert result.outcome == "pending"
+    pending = status()
+    assert pending["state"] == "pending"
+    assert pending["payment_status"]["code"] == "payment_confirming"
+    assert pending["payment_status"]["message"].startswith(
+        "We are confirming your payment with the bank."
+    )
+    html = page.get(f"/orders/{order.pk}/").content.decode()
+    assert 'data-code="payment_confirming"' in html
+    assert "We are confirming your payment with the bank." in html
+
+    # and when the retries give up, both show the final result, one charge
+    # made and refunded
+    run_on_commit(checkout_tasks.checkout_charge_resolve.delay, order.pk)
+    final = status()
+    assert (final["state"], final["payment_status"]["code"]) == (
+        "failed",
+        "payment_failed",
+    )
+    assert "did not confirm the payment in time" in final["payment_status"]["message"]
+    html = page.get(f"/orders/{order.pk}/").content.decode()
+    assert "did not confirm the payment in time" in html
+    assert "payment_confirming" not in html
+    [charge] = ledger_for(order.pk)
+    assert charge.amount_refunded == charge.amount
 
 
 def test_a_ticket_task_failing_once_ends_with_one_charge_and_one_ticket_set(

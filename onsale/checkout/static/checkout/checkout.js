@@ -92,6 +92,44 @@
     return parts.join("; ");
   }
 
+  var confirming = "We are confirming your payment with the bank. This can take a minute or two; you will not be charged twice.";
+
+  // A pending order: show its payment status (the server's message, e.g.
+  // payment_confirming) and poll the order until it is paid or failed.
+  function follow(order) {
+    var status = order.payment_status || {};
+    if (busy) {
+      busy.textContent = status.message || confirming;
+      busy.dataset.code = status.code || "";
+    }
+    if (order.state === "paid") {
+      window.location.assign("/orders/" + order.id + "/?placed=1");
+      return;
+    }
+    if (order.state !== "pending") {
+      try { sessionStorage.removeItem(keyName); } catch (e) {}
+      if (busy) { busy.textContent = ""; }
+      // The hold may still be the fan's (a failed payment keeps it): allow
+      // another try; a hold that is gone answers hold_expired then.
+      showError((status.message || "The payment did not go through.") +
+        " Your seats stay held for you until your hold runs out: try again, or choose seats again.", "seats");
+      button.disabled = false;
+      return;
+    }
+    window.setTimeout(function () {
+      fetch("/api/v1/orders/" + order.id, {
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      }).then(follow).catch(function () {
+        // A failed poll is tried again; the order's fate does not depend on it.
+        follow(order);
+      });
+    }, 2000);
+  }
+
   function submit(event) {
     event.preventDefault();
     errorBox.hidden = true;
@@ -113,6 +151,11 @@
     };
     button.disabled = true;
     if (busy) { busy.textContent = "Processing your payment…"; }
+    // A charge that takes longer than a moment is being confirmed with the
+    // bank: say so instead of spinning silently.
+    var slow = window.setTimeout(function () {
+      if (busy) { busy.textContent = confirming; }
+    }, 3000);
     fetch(root.dataset.apiUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -127,9 +170,15 @@
     }).then(function (response) {
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (result) {
-      if (result.status === 201 || result.status === 202) {
+      window.clearTimeout(slow);
+      if (result.status === 201) {
         if (busy) { busy.textContent = "Payment accepted. Opening your order…"; }
         window.location.assign("/orders/" + result.data.id + "/?placed=1");
+        return;
+      }
+      if (result.status === 202) {
+        // The outcome is not known yet: say where it stands and poll.
+        follow(result.data);
         return;
       }
       try { sessionStorage.removeItem(keyName); } catch (e) {}
@@ -158,6 +207,7 @@
       showError(message, final ? "seats" : access ? "queue" : null);
       button.disabled = final;
     }).catch(function () {
+      window.clearTimeout(slow);
       // Network error: keep the key, so pressing Pay again cannot pay twice.
       showError("The connection failed. Press Pay again: you will not be charged twice.");
       button.disabled = false;
