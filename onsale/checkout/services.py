@@ -15,9 +15,11 @@ Each step is a local transaction with its compensation:
    once: the order fails and its seat sales are released, but the fan keeps
    the hold (seat selection still holds the seats, back to the hold's own
    expiry) and may pay again, with a new Idempotency-Key, while it lives;
-   one live order per hold (`Order.live_hold_id`). An unknown outcome (timeout) leaves the order pending and
-   `tasks.checkout_charge_resolve` retries with backoff, compensating (refund
-   whatever was charged, release the seats, order `failed`) when it gives up.
+   one live order per hold (`Order.live_hold_id`). An unknown outcome
+   (timeout) leaves the order pending, noted so the fan is told the payment
+   is being confirmed with the bank, and `tasks.checkout_charge_resolve`
+   retries with backoff, compensating (refund whatever was charged, release
+   the sale, order `failed`) when it gives up.
 3.-4. On success `orders.services.order_mark_paid` commits pending -> paid
    and enqueues fulfilment on commit: tickets, PDF, admission session end,
    email (orders/tasks.py), each idempotent and retried; the hold is retired.
