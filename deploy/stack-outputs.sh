@@ -43,11 +43,13 @@ app_role="$(output AppRoleArn)"
 certificate="$(output OriginCertificateArn)"
 alb_security_group="$(output AlbSecurityGroupId)"
 vpc_cidr="$(output VpcCidr)"
+public_url="$(output PublicUrl)"
 header="# Written by deploy/stack-outputs.sh $environment from stack $stack; do not edit."
 
 cat > "$overlay/app.env" <<ENV
 $header
 ONSALE_PUBLIC_HOSTS=$host
+ONSALE_PUBLIC_URL=$public_url
 DJANGO_CSRF_TRUSTED_ORIGINS=https://$host
 DB_HOST=$database_host
 REDIS_HOST=$app_redis_host

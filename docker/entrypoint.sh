@@ -9,6 +9,11 @@
 #   manage ARGS    any Django management command
 #   anything else  run as given (e.g. sh for debugging)
 #
+# web, worker and beat need what the settings require outside debug mode,
+# from the deployment (k8s/ sets them): DJANGO_SECRET_KEY, the access-token
+# key, ONSALE_PUBLIC_URL (the base of the links in emails), the database and
+# Redis; without one the process stops at start naming it.
+#
 # With NEW_RELIC_LICENSE_KEY set, web, worker and beat start under
 # `newrelic-admin run-program`, which instruments the process before Django
 # loads; without it nothing New Relic runs.

@@ -226,6 +226,7 @@ class Stack:
                 "DJANGO_DEBUG": "false",
                 "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
                 "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "ONSALE_PUBLIC_URL": "http://127.0.0.1",
                 "DJANGO_SECURE_SSL_REDIRECT": "false",
                 "DJANGO_SECURE_COOKIES": "false",
                 "DATABASE_URL": self.database_url,

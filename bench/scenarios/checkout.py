@@ -75,6 +75,7 @@ ENV = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "ONSALE_PUBLIC_URL": "http://127.0.0.1",
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_SECURE_COOKIES": "false",
     "DATABASE_URL": f"mysql://root@127.0.0.1:3306/onsale_bench_{PID}",

@@ -167,6 +167,7 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "onsale.config.settings",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+            "ONSALE_PUBLIC_URL": "http://127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DATABASE_URL": f"{args.mysql_url.rstrip('/')}/onsale_bench_{pid}",

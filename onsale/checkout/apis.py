@@ -59,7 +59,8 @@ class CheckoutApi(APIView):
     """Check out a hold: 201 with the paid order when the charge completed
     within a short wait, 202 with the pending order otherwise (poll
     GET /orders/{id}), 422 `payment_declined` when the card was declined (the
-    order is failed, the seats are released). Needs `X-Access-Token` and an
+    order is failed; the fan keeps the hold until `extra.hold_expires_at` and
+    may pay again with a new Idempotency-Key). Needs `X-Access-Token` and an
     `Idempotency-Key`: a retry with the same key and body replays the first
     answer, status and body."""
 
@@ -121,11 +122,14 @@ def _checkout_answer(result: services.CheckoutResult) -> IdempotentAnswer:
     """The answer to store and send: 201 paid, 202 pending, 422 declined."""
     order = order_with_details(order_id=result.order.pk)
     if result.outcome == "failed":
+        expires = result.hold_expires_at
         declined = PaymentDeclined(
             extra={
                 "order_id": order.pk,
                 "state": order.state,
                 "reason": result.reason or order.failure_reason,
+                "hold_id": order.hold_id,
+                "hold_expires_at": None if expires is None else expires.isoformat(),
             }
         )
         body = error_body(declined.code, declined.message, declined.extra)

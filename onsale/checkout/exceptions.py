@@ -34,8 +34,10 @@ class CheckoutHoldEmpty(InvalidInput):
 
 
 class PaymentDeclined(InvalidInput):
-    """The provider refused the card. The order is `failed` and its seats are
-    released; `extra` names the order and the provider's decline code."""
+    """The provider refused the card. The order is `failed`, its seat sales
+    released; the fan's hold is kept for another try until it expires.
+    `extra` names the order, the provider's decline code, the hold and when
+    it expires (None: it is gone)."""
 
     code = "payment_declined"
     message = "The payment was declined."

@@ -12,12 +12,17 @@ Each step is a local transaction with its compensation:
 2. `checkout_charge_attempt`: charge through the payment gateway with the
    order's payment key (derived from the order id) as the provider's
    idempotency key, so retries never charge twice. A decline compensates at
-   once; an unknown outcome (timeout) leaves the order pending and
-   `tasks.checkout_charge_resolve` retries with backoff, compensating (refund
-   whatever was charged, release the seats, order `failed`) when it gives up.
+   once: the order fails and its seat sales are released, but the fan keeps
+   the hold (seat selection still holds the seats, back to the hold's own
+   expiry) and may pay again, with a new Idempotency-Key, while it lives;
+   one live order per hold (`Order.live_hold_id`). An unknown outcome
+   (timeout) leaves the order pending, noted so the fan is told the payment
+   is being confirmed with the bank, and `tasks.checkout_charge_resolve`
+   retries with backoff, compensating (refund whatever was charged, release
+   the sale, order `failed`) when it gives up.
 3.-4. On success `orders.services.order_mark_paid` commits pending -> paid
    and enqueues fulfilment on commit: tickets, PDF, admission session end,
-   email (orders/tasks.py), each idempotent and retried.
+   email (orders/tasks.py), each idempotent and retried; the hold is retired.
 
 The API answers 201 when the charge completed within the short wait, 202
 with the pending order otherwise, and 422 `payment_declined` on a decline.
@@ -27,7 +32,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -71,11 +77,14 @@ HOLD_EXTEND_SECONDS = 120
 @dataclass(frozen=True)
 class CheckoutResult:
     """Where the saga stands for one order after a step: `outcome` is "paid",
-    "pending" (charge outcome not known yet) or "failed" (with the reason)."""
+    "pending" (charge outcome not known yet) or "failed" (with the reason).
+    After a decline, `hold_expires_at` says until when the fan still holds
+    the seats to pay again (None: the hold is gone)."""
 
     order: Order
     outcome: str
     reason: str = ""
+    hold_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,9 @@ def checkout_charge_attempt(
     and from the retry task: a non-pending order is reported as it stands.
 
     Declined (or refused as invalid): the order is compensated now and the
-    result is "failed". Unknown outcome: "pending", the caller retries.
+    result is "failed", with when the fan's hold (kept for another attempt)
+    expires. Unknown outcome: "pending", the order notes it (the fan is told
+    the payment is being confirmed with the bank) and the caller retries.
     `order` saves a read when the caller has just created it.
     """
     if order is None or order.pk != order_id:
@@ -162,9 +173,16 @@ def checkout_charge_attempt(
         )
     except (PaymentDeclined, PaymentRequestInvalid) as exc:
         order_services.order_fail(order_id=order_id, reason=exc.code)
-        return _result(order_selectors.order_get(order_id=order_id))
+        failed = _result(order_selectors.order_get(order_id=order_id))
+        return replace(
+            failed,
+            hold_expires_at=inventory.hold_expires_at(
+                event_id=order.event_id, user_id=order.user_id, hold_id=order.hold_id
+            ),
+        )
     except PaymentTransientError:
         logger.info("charge outcome unknown", extra={"order_id": order_id})
+        order_services.order_charge_outcome_unknown(order_id=order_id)
         return _result(order_selectors.order_get(order_id=order_id))
     return _result(order_services.order_mark_paid(order_id=order_id, charge=charge))
 

@@ -7,6 +7,7 @@ project runs on the embedded defaults: SQLite in `var/` and the local Redis.
 
 from __future__ import annotations
 
+import re
 import socket
 import warnings
 from datetime import timedelta
@@ -70,6 +71,26 @@ else:
     # Empty: Django refuses any use of it ("The SECRET_KEY setting must not be
     # empty"), so nothing is ever signed with a made-up key.
     SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+
+# The address fans reach the site at (scheme://host[:port], optionally a
+# path), without a trailing slash: the base of every absolute link, in the
+# emails above all (a mail client cannot follow /orders/2/). Like the secret
+# key, required to serve outside debug mode; a malformed value stops any
+# process at start.
+if DEBUG:
+    ONSALE_PUBLIC_URL = env_str("ONSALE_PUBLIC_URL", "http://localhost:8000")
+elif ONSALE_SERVES:
+    ONSALE_PUBLIC_URL = env_required("ONSALE_PUBLIC_URL")
+else:
+    ONSALE_PUBLIC_URL = env_str("ONSALE_PUBLIC_URL", "")
+ONSALE_PUBLIC_URL = ONSALE_PUBLIC_URL.rstrip("/")
+if ONSALE_PUBLIC_URL and not re.fullmatch(
+    r"https?://[^\s/?#@]+(/[^\s?#]*)?", ONSALE_PUBLIC_URL
+):
+    raise ImproperlyConfigured(
+        "ONSALE_PUBLIC_URL must be an http(s) address such as "
+        f"https://tickets.example.com, not {ONSALE_PUBLIC_URL!r}."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -591,8 +612,6 @@ WAITINGROOM_DEFAULT_MAX_SEATS_PER_FAN = env_int(
 # Mounts /bench/empty (an empty view, the baseline of the benchmarks in bench/). Never in
 # production.
 ONSALE_BENCH_VIEWS = env_bool("ONSALE_BENCH_VIEWS", False)
-# Absolute base of links in order emails (empty: relative links).
-ORDERS_SITE_URL = env_str("ORDERS_SITE_URL", "")
 
 # Attach the ticket PDF to the confirmation email (rendered by the worker);
 # false: the email links to the order page and the PDF is rendered on its

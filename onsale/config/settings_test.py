@@ -13,6 +13,7 @@ os.environ.setdefault(
     "DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef"
 )
 os.environ.setdefault("DATABASE_URL", "mysql://root@127.0.0.1:3306/onsale")
+os.environ.setdefault("ONSALE_PUBLIC_URL", "https://tickets.example.test")
 os.environ.setdefault("REDIS_KEY_PREFIX", f"onsale-test-{os.getpid()}:")
 
 from onsale.config.settings import *  # noqa: F403

@@ -28,6 +28,17 @@ class RefundWindowClosed(Conflict):
     message = "This event's refund policy no longer allows cancelling."
 
 
+class HoldAlreadyCheckedOut(Conflict):
+    """A hold has one live order at a time: a second checkout of a hold whose
+    order is still being paid (or is paid) is refused; `extra` names that
+    order. After a failed payment the hold may be checked out again."""
+
+    code = "hold_already_checked_out"
+    message = (
+        "These seats are already being paid for in another checkout. See your orders."
+    )
+
+
 class SalesEventNotFound(NotFound):
     code = "event_not_found"
     message = "There is no such event."

@@ -1,26 +1,30 @@
 """Everything after the charge: tickets, the ticket PDF, the admission
-session's end, and the email. Each step is idempotent and safe to run twice
-(the fulfilment task and the sweep may both run it).
+session's end, and the emails (the tickets; later a cancellation, a refund).
+Each step is idempotent and safe to run twice (the tasks and the sweep may
+both run it).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from onsale.orders import inventory
 from onsale.orders.documents import order_pdf_render
-from onsale.orders.models import Order, Ticket
+from onsale.orders.models import Order, OrderEmail, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +121,67 @@ def _pdf_orphans_delete(*, order_id: int, keep: str) -> None:
             )
 
 
-def order_tickets_email_send(*, order_id: int, site_url: str = "") -> bool:
-    """Email the buyer their tickets (codes, a link to the order page with the
-    QR codes and the PDF, and the PDF attached when
+def order_url(*, order: Order) -> str:
+    """The absolute address of the order's page, for emails: a mail client
+    cannot follow a relative link (settings.ONSALE_PUBLIC_URL is its base)."""
+    path = reverse("orders:order-detail-page", args=[order.pk])
+    return f"{settings.ONSALE_PUBLIC_URL}{path}"
+
+
+def _email_send_once(
+    *,
+    rows: QuerySet[Any],
+    claimable: QuerySet[Any],
+    claimed_field: str,
+    sent_field: str,
+    message: Callable[[], EmailMultiAlternatives],
+) -> bool:
+    """Send one email at most once: claim it for
+    settings.ORDERS_EMAIL_CLAIM_SECONDS with a conditional UPDATE of
+    `claimable` (the one row, if the email is still owed), send, then stamp
+    `sent_field` on `rows`. A failed send releases the claim and raises (the
+    task retries); a worker killed mid-send leaves the claim to run out. True
+    if this call sent it."""
+    now = timezone.now()
+    claimed_until = now + timedelta(seconds=settings.ORDERS_EMAIL_CLAIM_SECONDS)
+    claimed = (
+        claimable.filter(**{f"{sent_field}__isnull": True})
+        .filter(
+            Q(**{f"{claimed_field}__isnull": True}) | Q(**{f"{claimed_field}__lt": now})
+        )
+        .update(**{claimed_field: claimed_until})
+    )
+    if claimed != 1:
+        return False
+    try:
+        message().send()
+    except Exception:
+        rows.update(**{claimed_field: None})
+        raise
+    rows.update(**{sent_field: timezone.now(), claimed_field: None})
+    return True
+
+
+def _email(
+    *, order: Order, subject: str, template: str, context: dict[str, Any]
+) -> EmailMultiAlternatives:
+    """A plain-text email with its HTML alternative, from
+    `orders/email/<template>.txt` and `.html`, with absolute links."""
+    context = {"order": order, "order_url": order_url(order=order), **context}
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"orders/email/{template}.txt", context),
+        to=[order.buyer_email],
+    )
+    message.attach_alternative(
+        render_to_string(f"orders/email/{template}.html", context), "text/html"
+    )
+    return message
+
+
+def order_tickets_email_send(*, order_id: int) -> bool:
+    """Email the buyer their tickets (codes, an absolute link to the order
+    page with the QR codes and the PDF, and the PDF attached when
     settings.ORDERS_EMAIL_ATTACH_PDF) through Django's email backend. True if
     this call sent it.
 
@@ -130,47 +192,79 @@ def order_tickets_email_send(*, order_id: int, site_url: str = "") -> bool:
     mid-send leaves the claim to run out, after which the fulfilment sweep
     sends it again. Only a worker killed between the server's acceptance and
     the UPDATE that follows can make a second email."""
-    now = timezone.now()
-    claimed_until = now + timedelta(seconds=settings.ORDERS_EMAIL_CLAIM_SECONDS)
-    claimed = (
-        Order.objects.filter(
-            pk=order_id, state=Order.State.PAID, emailed_at__isnull=True
-        )
-        .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now))
-        .update(email_claimed_until=claimed_until)
-    )
-    if claimed != 1:
-        return False
-    try:
+
+    def message() -> EmailMultiAlternatives:
         order = Order.objects.select_related("event").get(pk=order_id)
         tickets = list(Ticket.objects.filter(order_id=order_id).select_related("line"))
-        context = {
-            "order": order,
-            "tickets": tickets,
-            "site_url": site_url,
-            "attach_pdf": settings.ORDERS_EMAIL_ATTACH_PDF,
-        }
-        message = EmailMultiAlternatives(
+        email = _email(
+            order=order,
             subject=f"Your tickets for {order.event.name} (order {order.pk})",
-            body=render_to_string("orders/email/tickets.txt", context),
-            to=[order.buyer_email],
-        )
-        message.attach_alternative(
-            render_to_string("orders/email/tickets.html", context), "text/html"
+            template="tickets",
+            context={
+                "tickets": tickets,
+                "attach_pdf": settings.ORDERS_EMAIL_ATTACH_PDF,
+            },
         )
         if settings.ORDERS_EMAIL_ATTACH_PDF and order.pdf:
             with default_storage.open(order.pdf.name, "rb") as handle:
-                message.attach(
+                email.attach(
                     f"tickets-order-{order.pk}.pdf", handle.read(), "application/pdf"
                 )
-        message.send()
-    except Exception:
-        Order.objects.filter(pk=order_id).update(email_claimed_until=None)
-        raise
-    Order.objects.filter(pk=order_id).update(
-        emailed_at=timezone.now(), email_claimed_until=None
+        return email
+
+    rows = Order.objects.filter(pk=order_id)
+    return _email_send_once(
+        rows=rows,
+        claimable=rows.filter(state=Order.State.PAID),
+        claimed_field="email_claimed_until",
+        sent_field="emailed_at",
+        message=message,
     )
-    return True
+
+
+_NOTICE_SUBJECTS = {
+    OrderEmail.Kind.CANCELLED: "Your order {pk} for {event} is cancelled",
+    OrderEmail.Kind.REFUNDED: "Your refund for order {pk} ({event})",
+}
+
+
+def order_notice_email_send(*, order_id: int, kind: str) -> bool:
+    """Send an email the order owes its buyer (an `OrderEmail` row: that it
+    was cancelled, that its money was refunded), plain text and HTML with an
+    absolute link to the order page, through the ticket email's path: claimed
+    for settings.ORDERS_EMAIL_CLAIM_SECONDS, `sent_at` stamped once the mail
+    server took it, so a retried or redelivered task never sends it twice.
+    False if this call sent nothing (not owed, already sent, claimed by
+    another worker)."""
+
+    def message() -> EmailMultiAlternatives:
+        order = Order.objects.select_related("event").get(pk=order_id)
+        subject = _NOTICE_SUBJECTS[OrderEmail.Kind(kind)].format(
+            pk=order.pk, event=order.event.name
+        )
+        return _email(order=order, subject=subject, template=kind, context={})
+
+    rows = OrderEmail.objects.filter(order_id=order_id, kind=kind)
+    return _email_send_once(
+        rows=rows,
+        claimable=rows,
+        claimed_field="claimed_until",
+        sent_field="sent_at",
+        message=message,
+    )
+
+
+def order_emails_unsent(
+    *, older_than_seconds: int, limit: int = 500
+) -> list[OrderEmail]:
+    """Owed emails still unsent `older_than_seconds` after they were owed
+    (their task was lost or exhausted its retries), oldest first."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        OrderEmail.objects.filter(
+            sent_at__isnull=True, created_at__lte=cutoff
+        ).order_by("created_at")[:limit]
+    )
 
 
 def orders_unfulfilled_ids(*, older_than_seconds: int, limit: int = 500) -> list[int]:

@@ -20,6 +20,7 @@ from onsale.orders.exceptions import AccessTokenMissing
 from onsale.seatselection import sales as seat_sales
 from onsale.seatselection import seat_state
 from onsale.seatselection import services as seat_services
+from onsale.seatselection.exceptions import HoldExpired
 from onsale.seatselection.models import PriceCategory, SeatSale
 from onsale.seatselection.selectors import Hold
 from onsale.usermgmt.models import User
@@ -199,15 +200,50 @@ def sales_release(*, order: Order) -> None:
     )
 
 
-def seats_put_back(*, order: Order) -> None:
-    """After `sales_release` committed: put the order's seats back on sale in
-    Redis and announce them on the live seat stream."""
-    seat_ids = [
+def hold_retire(*, order: Order) -> None:
+    """After the order's payment committed: retire the hold it was bought
+    from in Redis (the hold stays while the payment runs)."""
+    seat_sales.hold_retire(
+        event_id=order.event_id,
+        hold_id=order.hold_id,
+        seat_ids=_order_seat_ids(order),
+    )
+
+
+def hold_after_failed_payment(*, order: Order) -> datetime | None:
+    """After the order failed or expired: its hold, if the fan still has it,
+    goes back to its own expiry (the checkout had extended it), so they may
+    pay again for the same seats until then. Returns when the hold expires,
+    or None if it is gone."""
+    return seat_services.hold_extension_end(
+        event_id=order.event_id, hold_id=order.hold_id, user_id=order.user_id
+    )
+
+
+def hold_expires_at(*, event_id: int, user_id: int, hold_id: int) -> datetime | None:
+    """When the user's hold expires, or None if it is no longer theirs and
+    current (no extension)."""
+    try:
+        hold = seat_services.hold_confirm(
+            event_id=event_id, hold_id=hold_id, user_id=user_id
+        )
+    except HoldExpired:
+        return None
+    return hold.expires_at
+
+
+def _order_seat_ids(order: Order) -> list[int]:
+    return [
         seat_id
         for seat_id in order.lines.values_list("seat_id", flat=True)
         if seat_id is not None
     ]
-    seat_state.seats_unsold(event_id=order.event_id, seat_ids=seat_ids)
+
+
+def seats_put_back(*, order: Order) -> None:
+    """After `sales_release` committed: put the order's seats back on sale in
+    Redis and announce them on the live seat stream."""
+    seat_state.seats_unsold(event_id=order.event_id, seat_ids=_order_seat_ids(order))
 
 
 def seat_sales_per_order() -> Counter[str]:

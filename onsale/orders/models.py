@@ -50,6 +50,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     hold_id = models.BigIntegerField()
+    # The hold while this order is its live checkout (pending or paid);
+    # cleared when the order fails or expires. UNIQUE per event: a hold has
+    # one live order at a time, yet may be checked out again after a decline
+    # (the hold is kept for that). NULLs do not collide.
+    live_hold_id = models.BigIntegerField(null=True, blank=True)
     access_session_id = models.CharField(max_length=64, blank=True)
     buyer_name = models.CharField(max_length=200)
     buyer_email = models.EmailField(max_length=254)
@@ -62,6 +67,10 @@ class Order(models.Model):
     refund_id = models.CharField(max_length=64, blank=True)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     failure_reason = models.CharField(max_length=64, blank=True)
+    # When a charge attempt first ended without an answer (a timeout): from
+    # then on the fan is told the payment is being confirmed with the bank
+    # while the retries run.
+    charge_unknown_since = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to="orders/", blank=True, max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -83,6 +92,9 @@ class Order(models.Model):
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=models.Q(total__gte=0), name="order_total_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "live_hold_id"], name="order_one_live_per_hold"
             ),
         ]
 
@@ -164,3 +176,32 @@ class RefundPolicy(models.Model):
         if not self.refunds_allowed:
             return "no refunds"
         return f"refunds until {self.cutoff_hours} h before start"
+
+
+class OrderEmail(models.Model):
+    """An email owed to an order's buyer after its ticket email: that it was
+    cancelled, that its money was refunded. One row per (order, kind),
+    UNIQUE, written when the order changes, so the email is owed exactly
+    once however often the change is reported. Sent like the ticket email:
+    a worker claims it until `claimed_until` (a worker killed mid-send
+    leaves the claim to run out, then the sweep sends it), `sent_at` once
+    the mail server took it."""
+
+    class Kind(models.TextChoices):
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["order", "kind"], name="order_email_once")
+        ]
+        indexes: ClassVar = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email of order {self.order_id}"

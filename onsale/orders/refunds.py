@@ -18,8 +18,9 @@ from django.utils import timezone
 from onsale.events.models import Event
 from onsale.orders import inventory
 from onsale.orders.exceptions import OrderNotCancellable, RefundWindowClosed
-from onsale.orders.models import Order, RefundPolicy, Ticket
+from onsale.orders.models import Order, OrderEmail, RefundPolicy, Ticket
 from onsale.orders.services import (
+    order_email_owe,
     order_refund_ensure_or_retry,
     order_seats_put_back_or_retry,
     order_transition,
@@ -52,9 +53,10 @@ def refund_policy_set(
 
 def order_cancel(*, order: Order) -> Order:
     """A fan cancels a paid order within the event's refund policy: paid ->
-    cancelled, tickets voided and seat sales released in one transaction,
-    then the seats go back on sale (live on the seat map) and the charge is
-    refunded (retried in a task if the provider is unreachable).
+    cancelled, tickets voided, seat sales released and the cancellation email
+    owed in one transaction, then the seats go back on sale (live on the seat
+    map) and the charge is refunded (retried in a task if the provider is
+    unreachable; the refund email follows the refund).
 
     Raises OrderNotCancellable unless the order is paid (a second cancel of
     the same order loses the transition and gets it too), RefundWindowClosed
@@ -80,6 +82,7 @@ def order_cancel(*, order: Order) -> Order:
             voided_at=now
         )
         inventory.sales_release(order=order)
+        order_email_owe(order_id=order.pk, kind=OrderEmail.Kind.CANCELLED)
     order_seats_put_back_or_retry(order=order)
     order_refund_ensure_or_retry(order_id=order.pk)
     order.refresh_from_db()
@@ -91,7 +94,8 @@ def order_refunded_by_provider(
 ) -> Order | None:
     """The provider reports a refund we did not ask for (made in its
     dashboard). A fully refunded paid order becomes `refunded`: tickets voided,
-    seats released and put back on sale. Other orders only record the amount.
+    seats released and put back on sale, the buyer emailed (once). Other
+    orders only record the amount.
     """
     order = Order.objects.select_related("event").filter(charge_id=charge_id).first()
     if order is None:
@@ -112,6 +116,7 @@ def order_refunded_by_provider(
                     voided_at=now
                 )
                 inventory.sales_release(order=order)
+                order_email_owe(order_id=order.pk, kind=OrderEmail.Kind.REFUNDED)
     if moved:
         order_seats_put_back_or_retry(order=order)
     else:

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Min, Prefetch, QuerySet, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from onsale.events.models import Event
 from onsale.orders.exceptions import OrderNotFound, TicketNotFound
@@ -18,6 +20,72 @@ def _with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
     return orders.select_related("event").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("ticket"))
     )
+
+
+# What a failed order's reason means to the person who paid.
+# In the fan's language (the code beside each message never changes).
+PAYMENT_FAILURE_MESSAGES = {
+    "card_declined": gettext_lazy("Your card was declined."),
+    "insufficient_funds": gettext_lazy("The card has insufficient funds."),
+    "invalid_number": gettext_lazy("The card number is not valid."),
+    "payment_timeout": gettext_lazy(
+        "The payment provider did not confirm the payment in time; "
+        "anything it charged has been refunded."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """Where an order's payment stands, as the fan is told: a stable `code`
+    and a `message` for people."""
+
+    code: str
+    message: str
+
+
+def order_payment_status(*, order: Order) -> PaymentStatus:
+    """The fan's view of the order's payment. A pending order is
+    `payment_processing` until a charge attempt ended without an answer,
+    then `payment_confirming` ("we are confirming your payment with the
+    bank") while the saga retries it, until it is paid or failed."""
+    state = order.state
+    if state == Order.State.PENDING:
+        if order.charge_unknown_since is not None:
+            return PaymentStatus(
+                code="payment_confirming",
+                message=_(
+                    "We are confirming your payment with the bank. This can "
+                    "take a minute or two; you will not be charged twice."
+                ),
+            )
+        return PaymentStatus(
+            code="payment_processing", message=_("Your payment is being processed.")
+        )
+    if state == Order.State.PAID:
+        return PaymentStatus(code="paid", message=_("Your payment went through."))
+    if state == Order.State.FAILED:
+        return PaymentStatus(
+            code="payment_failed",
+            message=str(
+                PAYMENT_FAILURE_MESSAGES.get(
+                    order.failure_reason, _("The payment did not go through.")
+                )
+            ),
+        )
+    if state == Order.State.EXPIRED:
+        return PaymentStatus(
+            code="order_expired",
+            message=_(
+                "This order expired before it was paid; its seats were released."
+            ),
+        )
+    if state == Order.State.CANCELLED:
+        return PaymentStatus(
+            code="order_cancelled",
+            message=_("This order was cancelled and refunded."),
+        )
+    return PaymentStatus(code="order_refunded", message=_("This order was refunded."))
 
 
 def order_with_details(*, order_id: int) -> Order:

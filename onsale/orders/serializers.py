@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from onsale.orders.models import Order, OrderLine
+from onsale.orders.selectors import order_payment_status
 
 
 class TicketOutputSerializer(serializers.Serializer[Any]):
@@ -61,12 +62,21 @@ class OrderOutputSerializer(serializers.ModelSerializer[Order]):
     buyer = serializers.SerializerMethodField()
     lines = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
+    payment_status = serializers.SerializerMethodField(
+        help_text=(
+            "Where the payment stands for the fan: code (payment_processing, "
+            "payment_confirming: the charge's outcome is being confirmed with "
+            "the bank, paid, payment_failed, order_expired, order_cancelled, "
+            "order_refunded) and message"
+        )
+    )
 
     class Meta:
         model = Order
         fields = (
             "id",
             "state",
+            "payment_status",
             "event",
             "currency",
             "total",
@@ -98,6 +108,10 @@ class OrderOutputSerializer(serializers.ModelSerializer[Order]):
             order.lines.all(), many=True, context={"order_state": order.state}
         )
         return [dict(line) for line in lines.data]
+
+    def get_payment_status(self, order: Order) -> dict[str, str]:
+        status = order_payment_status(order=order)
+        return {"code": status.code, "message": status.message}
 
     def get_pdf_url(self, order: Order) -> str | None:
         if order.state != Order.State.PAID or order.tickets_issued_at is None:

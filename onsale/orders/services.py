@@ -20,13 +20,17 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onsale.orders import inventory
+from onsale.orders.exceptions import HoldAlreadyCheckedOut
 from onsale.orders.inventory import CheckoutHold
-from onsale.orders.models import Order, OrderLine
+from onsale.orders.models import Order, OrderEmail, OrderLine
 from onsale.orders.tasks import order_fulfil as order_fulfil_task
+from onsale.orders.tasks import (
+    order_notice_email_send as order_notice_email_send_task,
+)
 from onsale.orders.tasks import order_refund as order_refund_task
 from onsale.orders.tasks import order_seats_put_back as order_seats_put_back_task
 from onsale.payments import Charge, PaymentTransientError, payment_gateway
@@ -76,22 +80,41 @@ def order_create(
     it was fenced at the start of checkout, without a second check in Redis.
     Raises `SeatAlreadySold` or `GeneralAdmissionSoldOut` from seat selection
     (nothing is kept then: the caller's transaction rolls back).
+
+    A hold has one live (pending or paid) order at a time, UNIQUE
+    (event, live_hold_id): the hold now outlives its order's commit (a
+    declined card keeps it for another try), so a second checkout of it while
+    the first is being paid, or after it was paid, is `HoldAlreadyCheckedOut`
+    (naming that order). A failed or expired order clears its claim.
     """
     require_atomic()
     now = timezone.now()
-    order = Order.objects.create(
-        user=user,
-        event_id=hold.event_id,
-        currency=hold.currency,
-        total=hold.total,
-        hold_id=hold.hold_id,
-        access_session_id=session_id,
-        buyer_name=buyer_name,
-        buyer_email=buyer_email,
-        payment_token=payment_token,
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
-    )
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                user=user,
+                event_id=hold.event_id,
+                currency=hold.currency,
+                total=hold.total,
+                hold_id=hold.hold_id,
+                live_hold_id=hold.hold_id,
+                access_session_id=session_id,
+                buyer_name=buyer_name,
+                buyer_email=buyer_email,
+                payment_token=payment_token,
+                created_at=now,
+                expires_at=now
+                + timedelta(seconds=settings.CHECKOUT_PENDING_TIMEOUT_SECONDS),
+            )
+    except IntegrityError:
+        live = (
+            Order.objects.filter(event_id=hold.event_id, live_hold_id=hold.hold_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if live is None:
+            raise
+        raise HoldAlreadyCheckedOut(extra={"order_id": live}) from None
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -132,6 +155,7 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
             transaction.on_commit(
                 lambda: order_fulfil_task.delay(order_id), robust=True
             )
+            transaction.on_commit(lambda: _hold_retire(order_id=order_id))
     order = Order.objects.get(pk=order_id)
     if moved:
         _checkout_event_record("CheckoutCompleted", order=order)
@@ -144,12 +168,26 @@ def order_mark_paid(*, order_id: int, charge: Charge) -> Order:
     return order
 
 
+def order_charge_outcome_unknown(*, order_id: int) -> None:
+    """A charge attempt of a pending order ended without an answer (timeout):
+    note when it first happened (`charge_unknown_since`), so the fan is told
+    the payment is being confirmed with the bank while the saga retries it.
+    A no-op for an order that is no longer pending or already noted."""
+    Order.objects.filter(
+        pk=order_id, state=Order.State.PENDING, charge_unknown_since__isnull=True
+    ).update(charge_unknown_since=timezone.now())
+
+
 def order_fail(
     *, order_id: int, reason: str, to_state: str = Order.State.FAILED
 ) -> bool:
     """Compensate a pending order: pending -> failed (or expired) with its
     seat sales released in MySQL in the same transaction, then its seats put
     back on sale in Redis and any charge the provider made refunded.
+
+    The seats go back on sale only once the fan's hold has gone: a fan whose
+    card was declined keeps the hold (back to its own expiry, the checkout's
+    extension undone) and may pay again for the same seats while it lives.
 
     True if this call closed the order. An order that got paid meanwhile is
     not touched (the transition loses); one already closed is only checked
@@ -162,12 +200,14 @@ def order_fail(
             to_state=to_state,
             failure_reason=reason[:64],
             closed_at=timezone.now(),
+            live_hold_id=None,
         )
         order = Order.objects.select_related("event").get(pk=order_id)
         if moved:
             inventory.sales_release(order=order)
     if moved:
         order_seats_put_back_or_retry(order=order)
+        _hold_keep_for_retry(order=order)
         _checkout_event_record(
             "CheckoutFailed",
             order=order,
@@ -179,6 +219,29 @@ def order_fail(
     if order.state in CLOSED_STATES:
         order_refund_ensure_or_retry(order_id=order_id)
     return moved
+
+
+def _hold_retire(*, order_id: int) -> None:
+    """After the payment committed: retire the order's hold in Redis. A Redis
+    error is only logged: the hold lapses at its expiry and its seats stay
+    marked sold either way."""
+    try:
+        inventory.hold_retire(order=Order.objects.get(pk=order_id))
+    except (redis.exceptions.RedisError, ConnectionError, TimeoutError):
+        logger.warning("hold not retired in Redis", extra={"order_id": order_id})
+
+
+def _hold_keep_for_retry(*, order: Order) -> None:
+    """The order failed: the fan keeps its hold (seat selection still holds
+    the seats) for another payment attempt, but only for the hold's own time,
+    not the extension the checkout gave it. A Redis error is only logged: the
+    hold then lapses at the end of that extension."""
+    try:
+        inventory.hold_after_failed_payment(order=order)
+    except (redis.exceptions.RedisError, ConnectionError, TimeoutError):
+        logger.warning(
+            "hold expiry not restored in Redis", extra={"order_id": order.pk}
+        )
 
 
 def _checkout_event_record(name: str, *, order: Order, **attributes: Any) -> None:
@@ -223,8 +286,9 @@ def order_refund_ensure(*, order_id: int) -> bool:
     Pending and paid orders are never refunded here. The charge is looked up
     at the provider by the order's payment key (a timed-out charge may exist
     that we never heard of); the refund uses the order's refund key, so two
-    callers cannot refund twice. Raises PaymentTransientError when the
-    provider cannot be reached: callers retry.
+    callers cannot refund twice, and the buyer is emailed once that it was
+    made. Raises PaymentTransientError when the provider cannot be reached:
+    callers retry.
     """
     order = Order.objects.get(pk=order_id)
     if order.state not in CLOSED_STATES:
@@ -241,6 +305,26 @@ def order_refund_ensure(*, order_id: int) -> bool:
         refund_id=refund.id,
         refunded_amount=refund.amount + charge.amount_refunded,
         charge_id=charge.id,
+    )
+    order_email_owe(order_id=order_id, kind=OrderEmail.Kind.REFUNDED)
+    return True
+
+
+def order_email_owe(*, order_id: int, kind: str) -> bool:
+    """Record that the order owes its buyer an email of `kind` (an
+    `OrderEmail`: cancelled, refunded) and send it after the current
+    transaction commits. Once per order and kind (UNIQUE): a second call,
+    from a retried or repeated report of the same change, owes nothing more.
+    True if this call owed it."""
+    try:
+        with transaction.atomic():
+            OrderEmail.objects.create(order_id=order_id, kind=kind)
+    except IntegrityError:
+        return False
+    # robust: a broker outage leaves the email owed; the fulfilment sweep
+    # sends it later.
+    transaction.on_commit(
+        lambda: order_notice_email_send_task.delay(order_id, kind), robust=True
     )
     return True
 

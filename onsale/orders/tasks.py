@@ -15,7 +15,6 @@ from typing import Any
 
 import redis
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from onsale.orders.models import Order
@@ -56,9 +55,16 @@ def order_email_send(order_id: int) -> None:
     """Email the buyer their tickets (once per order)."""
     from onsale.orders import fulfilment
 
-    fulfilment.order_tickets_email_send(
-        order_id=order_id, site_url=settings.ORDERS_SITE_URL
-    )
+    fulfilment.order_tickets_email_send(order_id=order_id)
+
+
+@shared_task(name="onsale.orders.tasks.order_notice_email_send", **_RETRYING)
+def order_notice_email_send(order_id: int, kind: str) -> None:
+    """Email the buyer that the order was cancelled or refunded (`kind`), once
+    per order and kind."""
+    from onsale.orders import fulfilment
+
+    fulfilment.order_notice_email_send(order_id=order_id, kind=kind)
 
 
 @shared_task(name="onsale.orders.tasks.order_refund", **_RETRYING)
@@ -83,13 +89,18 @@ def order_seats_put_back(order_id: int) -> None:
 @shared_task(name="onsale.orders.tasks.orders_fulfil_sweep", acks_late=True)
 def orders_fulfil_sweep(older_than_seconds: int = 60) -> int:
     """Beat: enqueue fulfilment again for paid orders still without tickets or
-    email a minute after payment (their task was lost). Idempotent."""
+    email a minute after payment, and the cancellation and refund emails
+    still unsent a minute after they were owed (their task was lost).
+    Idempotent."""
     from onsale.orders import fulfilment
 
     ids = fulfilment.orders_unfulfilled_ids(older_than_seconds=older_than_seconds)
     for order_id in ids:
         order_fulfil.delay(order_id)
-    return len(ids)
+    unsent = fulfilment.order_emails_unsent(older_than_seconds=older_than_seconds)
+    for email in unsent:
+        order_notice_email_send.delay(email.order_id, email.kind)
+    return len(ids) + len(unsent)
 
 
 @shared_task(name="onsale.orders.tasks.orders_expire_pending", acks_late=True)

@@ -15,16 +15,6 @@ from onsale.orders.models import Order
 from onsale.platform.exceptions import DomainError
 from onsale.usermgmt.models import User
 
-# What a failed order's reason means to the person who paid.
-FAILURE_REASONS = {
-    "card_declined": _("Your card was declined."),
-    "insufficient_funds": _("The card has insufficient funds."),
-    "invalid_number": _("The card number is not valid."),
-    "payment_timeout": _(
-        "The payment provider did not confirm the payment in time; "
-        "anything it charged has been refunded."
-    ),
-}
 # What the order page says when a cancellation is refused, in the fan's
 # language (the API answers with the error's own message and the same code).
 CANCEL_REFUSALS = {
@@ -66,9 +56,7 @@ def _detail(
             "cancellable": order.state == Order.State.PAID
             and refunds.refund_policy_allows(event=order.event),
             "error": error,
-            "failure": FAILURE_REASONS.get(
-                order.failure_reason, _("The payment did not go through.")
-            ),
+            "payment_status": selectors.order_payment_status(order=order),
         },
         status=status,
     )

@@ -30,9 +30,12 @@ def sale_record(*, hold: Hold, order_reference: str = "") -> None:
     re-granted), `SeatAlreadySold` and nothing is written. GA places are
     counted with a conditional UPDATE that cannot pass the capacity
     (`GeneralAdmissionSoldOut`). After the surrounding transaction commits,
-    the seats are marked sold in Redis and the hold is retired by its id
-    (`seats_mark_sold`); if that fails, the periodic reconcile (or a rebuild)
-    marks them from MySQL.
+    the seats are marked sold in Redis (`seats_mark_sold`; if that fails, the
+    periodic reconcile or a rebuild marks them from MySQL). The hold itself
+    is not retired here: it stays while the payment runs, so a declined card
+    leaves the fan their seats for another try (the order's compensation
+    releases the sale, the hold still holds the seats). Checkout retires it
+    with `hold_retire` once the order is paid, or it lapses at its expiry.
 
     Why one fence is enough: the fence proves the hold was the fan's current
     one when checkout began, and extends it for the checkout's duration
@@ -97,12 +100,19 @@ def sale_record(*, hold: Hold, order_reference: str = "") -> None:
     transaction.on_commit(
         lambda: seats_mark_sold(
             event_id=event_id,
-            hold_id=hold_id,
             seat_ids=hold.seat_ids,
             general_admission_totals=totals,
         ),
         robust=True,
     )
+
+
+def hold_retire(*, event_id: int, hold_id: int, seat_ids: Sequence[int]) -> None:
+    """The hold's order is paid: retire the hold in Redis (its seats stay
+    marked sold; they are marked again, which is idempotent). Call after the
+    payment committed. If Redis cannot be reached the hold simply lapses at
+    its expiry; its seats stay sold either way."""
+    seats_mark_sold(event_id=event_id, hold_id=hold_id, seat_ids=seat_ids)
 
 
 def sale_release(

@@ -24,6 +24,7 @@ _snapshot = lua_script(__file__, "snapshot", preludes=["_prelude"])
 _expire = lua_script(__file__, "expire", preludes=["_prelude"])
 _build = lua_script(__file__, "build", preludes=["_prelude"])
 _block = lua_script(__file__, "block", preludes=["_prelude"])
+_restore = lua_script(__file__, "restore", preludes=["_prelude"])
 
 # Return codes shared with the scripts.
 OK = 0
@@ -176,6 +177,15 @@ def read_script(
     )
 
 
+def restore_script(*, event_id: int, user_id: int, hold_id: int) -> int | None:
+    """Put an extended hold back to its own expiry; returns that expiry (epoch
+    ms), or None if the user has no such active hold (any more)."""
+    reply = _run(_restore, event_id, [user_id, hold_id])
+    if int(reply[0]) != OK:
+        return None
+    return int(reply[1])
+
+
 def sold_script(
     *,
     event_id: int,
@@ -183,7 +193,8 @@ def sold_script(
     seat_indexes: Sequence[int],
     general_admission_totals: Sequence[tuple[str, int]],
 ) -> int:
-    """Mark seats sold (and GA totals) and retire the hold; returns the version."""
+    """Mark seats sold (and GA totals) and retire the hold (if `hold_id`);
+    returns the version."""
     args: list[Any] = [
         "" if hold_id is None else hold_id,
         len(seat_indexes),

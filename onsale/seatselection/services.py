@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -469,6 +470,21 @@ def holds_expire(*, event_id: int) -> int:
 
 
 # --- For checkout ----------------------------------------------------------------
+
+
+def hold_extension_end(*, event_id: int, hold_id: int, user_id: int) -> datetime | None:
+    """The payment a hold was extended for (`hold_confirm(extend_seconds=)`)
+    failed: give the hold back its own expiry, so the fan can try again with
+    the same seats until then and no longer (repeated declined attempts
+    cannot keep seats held past the hold's time). A hold whose own time has
+    passed is released now. Returns when the hold now expires, or None if the
+    user has no such active hold (expired, released, replaced, sold)."""
+    expires_ms = scripts.restore_script(
+        event_id=event_id, user_id=user_id, hold_id=hold_id
+    )
+    if expires_ms is None:
+        return None
+    return datetime.fromtimestamp(expires_ms / 1000, tz=UTC)
 
 
 def hold_confirm(

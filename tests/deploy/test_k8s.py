@@ -298,6 +298,8 @@ def test_environment_references_resolve(rendered, overlay):
             } <= known, name
             config = configmaps[container["envFrom"][0]["configMapRef"]["name"]]
             assert config["data"]["DJANGO_DEBUG"] == "false"
+            # The base of the links in emails, required to serve.
+            assert config["data"]["ONSALE_PUBLIC_URL"].startswith("https://"), name
             # The state on Redis Cluster: the cache, sessions and broker must
             # name a plain Redis, or the settings refuse to start.
             assert config["data"]["REDIS_CLUSTER"] == "true"
@@ -460,6 +462,7 @@ def test_stack_outputs_script_writes_what_the_overlay_reads(tmp_path: Path):
     overlay = tmp_path / "k8s" / "overlays" / "production"
     app_env = (overlay / "app.env").read_text()
     assert "DB_HOST=value-of-DatabaseHost\n" in app_env
+    assert "ONSALE_PUBLIC_URL=value-of-PublicUrl\n" in app_env
     assert "REDIS_HOST=value-of-AppRedisHost\n" in app_env
     cluster_env = (overlay / "cluster.env").read_text()
     assert "IMAGE=value-of-ImageRepositoryUri:v1.2.3\n" in cluster_env

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from onsale.orders.models import Order
-from onsale.payments.fake.cards import DECLINE_CARD
+from onsale.payments.fake.cards import DECLINE_CARD, SUCCESS_CARD, TIMEOUT_CARD
 from onsale.seatselection import services as seat_services
 from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom.admission import waitingroom_live_config_push
@@ -20,7 +20,6 @@ from onsale.waitingroom.services import admission_session_start, queue_position_
 from tests.e2e.conftest import (
     event_on_sale,
     fan_on_seat_map,
-    seat_map_ready,
     wait_until,
 )
 
@@ -34,7 +33,7 @@ def _hold_seats(page: Any, indexes: list[int]) -> None:
     expect(page.locator("#seats-held-list li")).to_have_count(len(indexes))
 
 
-def test_a_declined_card_releases_the_seats_and_says_so(stack, fans):
+def test_a_declined_card_keeps_the_seats_for_another_card(stack, fans):
     event = event_on_sale(organizer=OrganizerFactory())
     user = UserFactory()
     fan = fans(stack.url, "phone", "declined")
@@ -51,20 +50,53 @@ def test_a_declined_card_releases_the_seats_and_says_so(stack, fans):
 
     error = page.locator("#checkout-error")
     expect(error).to_contain_text("Your card was declined.")
+    expect(error).to_contain_text("Your seats are still held for you")
     expect(error).to_be_focused()
-    expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_be_disabled()
-    expect(page.get_by_text("Your seats are no longer held.")).to_be_visible()
     fan.shot("declined")
-    # the way on: back to the map, where the two seats are free again
-    error.get_by_role("link", name="Back to the seat map").click()
-    seat_map_ready(fan, 80)
-    for index in (12, 13):
-        expect(
-            page.locator(f'#seats-layer circle[data-i="{index}"]')
-        ).not_to_have_class(re.compile("taken"))
-    fan.shot("seats-free-again")
+    # the seats are still the fan's: pay again with another card
+    pay = page.get_by_role("button", name=re.compile(r"^Pay "))
+    expect(pay).to_be_enabled()
+    page.get_by_label("Card number").fill(SUCCESS_CARD)
+    pay.click()
+    page.wait_for_url(re.compile(r".*/orders/\d+/\?placed=1$"))
+    fan.shot("paid-after-decline")
+    assert sorted(Order.objects.values_list("state", "failure_reason")) == [
+        ("failed", "card_declined"),
+        ("paid", ""),
+    ]
+
+
+def test_a_charge_of_unknown_outcome_says_the_bank_is_asked_then_the_result(
+    stack, fans
+):
+    event = event_on_sale(organizer=OrganizerFactory())
+    fan = fans(stack.url, "desktop", "confirming")
+    fan_on_seat_map(fan, event, UserFactory().email)
+    page = fan.page
+    _hold_seats(page, [40])
+    page.get_by_role("link", name="Continue to checkout").click()
+    page.wait_for_url(re.compile(r".*/checkout/\d+/\d+/$"))
+
+    page.get_by_label("Name").fill("Lin Fan")
+    page.get_by_label("Card number").fill(TIMEOUT_CARD)
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    # within a few seconds the page says what is happening, and stays
+    busy = page.locator("#checkout-busy")
+    expect(busy).to_contain_text(
+        "We are confirming your payment with the bank", timeout=10_000
+    )
+    expect(busy).to_have_attribute("data-code", "payment_confirming")
+    fan.shot("confirming")
+    # it polls until the saga gives up, then shows the result and the way on
+    error = page.locator("#checkout-error")
+    expect(error).to_contain_text(
+        "did not confirm the payment in time", timeout=180_000
+    )
+    expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_be_enabled()
+    fan.shot("confirming-failed")
     assert list(Order.objects.values_list("state", "failure_reason")) == [
-        ("failed", "card_declined")
+        ("failed", "payment_timeout")
     ]
 
 

@@ -19,6 +19,7 @@ from onsale.payments import payment_gateway
 from onsale.payments.fake.cards import DECLINE_CARD, SUCCESS_CARD
 from onsale.payments.fake.models import FakeProviderEvent
 from onsale.payments.models import WebhookReceipt
+from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import SeatSale
 from onsale.testutils.checkout import Shopper, seat_unavailable, seated_event
 from onsale.testutils.payments import card
@@ -73,7 +74,7 @@ def test_checkout_submit_pays_for_the_hold(event):
     assert SeatSale.objects.filter(order_reference=str(order.pk)).count() == 2
 
 
-def test_checkout_submit_with_a_declined_card_fails_and_frees_the_seats(event):
+def test_checkout_submit_with_a_declined_card_fails_and_keeps_the_hold(event):
     # given an admitted fan holding a seat
     shopper = Shopper(event)
     seats = seat_ids(event)[:1]
@@ -81,12 +82,22 @@ def test_checkout_submit_with_a_declined_card_fails_and_frees_the_seats(event):
     # when the card is declined
     result = _submit(shopper, seats, DECLINE_CARD)
 
-    # then the order failed and nothing stays sold
+    # then the order failed and nothing stays sold; the fan keeps the hold
+    # (until its own expiry) to pay again, and without it the seat is free
     assert result.outcome == "failed"
     assert result.order.state == "failed"
     assert result.reason == result.order.failure_reason != ""
+    assert result.hold_expires_at is not None
     assert SeatSale.objects.count() == 0
+    assert seat_unavailable(event, seats[0])
+    _release(result.order)
     assert not seat_unavailable(event, seats[0])
+
+
+def _release(order: Order) -> None:
+    seat_services.hold_release(
+        event_id=order.event_id, hold_id=order.hold_id, user_id=order.user_id
+    )
 
 
 def test_checkout_charge_give_up_fails_a_pending_order(event):
@@ -98,11 +109,13 @@ def test_checkout_charge_give_up_fails_a_pending_order(event):
     # when checkout gives up on it
     closed = checkout_charge_give_up(order_id=order.pk)
 
-    # then it is failed for payment_timeout and its seats are on sale again
+    # then it is failed for payment_timeout and its sales released; its seats
+    # are on sale again once the fan's hold goes
     order.refresh_from_db()
     assert closed is True
     assert (order.state, order.failure_reason) == ("failed", "payment_timeout")
     assert SeatSale.objects.count() == 0
+    _release(order)
     assert not any(seat_unavailable(event, seat) for seat in seats)
     # and giving up again changes nothing
     assert checkout_charge_give_up(order_id=order.pk) is False

@@ -24,6 +24,7 @@ from onsale.payments.fake.cards import DECLINE_CARD, SUCCESS_CARD
 from onsale.payments.fake.models import FakeProviderCharge, FakeProviderEvent
 from onsale.payments.models import WebhookReceipt
 from onsale.payments.webhooks import webhook_signature
+from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import SeatSale
 from onsale.testutils.checkout import (
     Shopper,
@@ -243,7 +244,8 @@ def test_a_refund_delivered_before_its_charge_never_pays_the_order(event):
     ]
 
     # then the order was never paid: the fan has the money back and the seats
-    # are on sale again; provider ledger and orders agree
+    # are on sale again once the fan's hold goes; provider ledger and orders
+    # agree
     assert [answer.json()["duplicate"] for answer in answers] == [
         False,
         False,
@@ -254,6 +256,9 @@ def test_a_refund_delivered_before_its_charge_never_pays_the_order(event):
     assert (order.state, order.failure_reason) == ("failed", "refunded_by_provider")
     assert order.tickets.count() == 0
     assert SeatSale.objects.count() == 0
+    seat_services.hold_release(
+        event_id=order.event_id, hold_id=order.hold_id, user_id=order.user_id
+    )
     assert not any(seat_unavailable(event, line.seat_id) for line in order.lines.all())
     assert fake_ledger_reconcile() == []
 

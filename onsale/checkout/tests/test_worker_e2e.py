@@ -13,6 +13,7 @@ import pytest
 from onsale.orders.models import Order
 from onsale.payments.fake.cards import TIMEOUT_CARD
 from onsale.payments.fake.models import FakeProviderCharge
+from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import SeatSale
 from onsale.testutils.checkout import Shopper, seat_unavailable, seated_event
 from onsale.testutils.seats import seat_ids
@@ -80,4 +81,8 @@ def test_a_real_worker_fulfils_a_checkout_and_compensates_a_timeout(
     charge = FakeProviderCharge.objects.get(idempotency_key=failed.payment_key)
     assert charge.amount_refunded == charge.amount
     assert SeatSale.objects.filter(order_reference=str(failed.pk)).count() == 0
+    # the fan keeps the hold to try again; once it goes, the seat is free
+    seat_services.hold_release(
+        event_id=event.pk, hold_id=other_hold.hold_id, user_id=other.user.pk
+    )
     assert not seat_unavailable(event, other_seats[0])

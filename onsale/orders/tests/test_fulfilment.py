@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from onsale.orders import fulfilment
-from onsale.orders.models import Order
+from onsale.orders.models import Order, OrderEmail
 from onsale.orders.tests.helpers import buy
 from onsale.testutils.seats import seat_ids
 
@@ -88,3 +88,160 @@ def test_orders_unfulfilled_ids_lists_paid_orders_not_finished_in_time(event):
     # and none paid less than `older_than_seconds` ago
     assert fulfilment.orders_unfulfilled_ids(older_than_seconds=3600) == []
     assert done.pk not in fulfilment.orders_unfulfilled_ids(older_than_seconds=30)
+
+
+def test_the_ticket_email_links_to_the_order_page_absolutely(
+    event, mailoutbox, settings
+):
+    # given the site's public address
+    settings.ONSALE_PUBLIC_URL = "https://tickets.example.com"
+
+    # when a fan buys a ticket
+    _, order, _ = buy(event, seat_ids(event)[:1])
+
+    # then both parts of the email link to https://host/orders/<id>/
+    [mail] = mailoutbox
+    url = f"https://tickets.example.com/orders/{order.pk}/"
+    assert url in mail.body
+    [(html, mimetype)] = mail.alternatives
+    assert mimetype == "text/html"
+    assert f'href="{url}"' in html
+    assert 'href="/' not in html
+
+
+def test_order_url_is_absolute(event, settings):
+    settings.ONSALE_PUBLIC_URL = "https://tickets.example.com/shop"
+    _, order, _ = buy(event, seat_ids(event)[:1])
+
+    assert (
+        fulfilment.order_url(order=order)
+        == f"https://tickets.example.com/shop/orders/{order.pk}/"
+    )
+
+
+def _cancel(order):
+    from onsale.orders import refunds
+
+    return refunds.order_cancel(order=Order.objects.get(pk=order.pk))
+
+
+def test_a_cancelled_order_emails_its_cancellation_and_its_refund_once(
+    event, mailoutbox, settings
+):
+    # given a paid order whose tickets were emailed
+    settings.ONSALE_PUBLIC_URL = "https://tickets.example.com"
+    _, order, _ = buy(event, seat_ids(event)[:2])
+    assert len(mailoutbox) == 1
+
+    # when the fan cancels it
+    _cancel(order)
+
+    # then one cancellation and one refund email follow, plain text and HTML,
+    # with absolute links to the order
+    assert len(mailoutbox) == 3
+    cancelled, refunded = mailoutbox[1:]
+    url = f"https://tickets.example.com/orders/{order.pk}/"
+    assert cancelled.subject == (f"Your order {order.pk} for {event.name} is cancelled")
+    assert refunded.subject == f"Your refund for order {order.pk} ({event.name})"
+    for mail in (cancelled, refunded):
+        assert mail.to == ["ada@example.test"]
+        assert url in mail.body
+        [(html, mimetype)] = mail.alternatives
+        assert mimetype == "text/html" and f'href="{url}"' in html
+    order.refresh_from_db()
+    assert f"{order.refunded_amount} {order.currency}" in refunded.body
+    assert set(OrderEmail.objects.values_list("kind", flat=True)) == {
+        "cancelled",
+        "refunded",
+    }
+    assert OrderEmail.objects.filter(sent_at__isnull=True).count() == 0
+
+    # and running the email tasks again (a redelivery) sends nothing more
+    from onsale.orders import tasks
+
+    tasks.order_notice_email_send.delay(order.pk, "cancelled")
+    tasks.order_notice_email_send.delay(order.pk, "refunded")
+    assert (
+        fulfilment.order_notice_email_send(order_id=order.pk, kind="refunded") is False
+    )
+    assert len(mailoutbox) == 3
+
+
+def test_a_notice_email_whose_send_fails_is_retried_and_sent_once(
+    event, mailoutbox, monkeypatch
+):
+    import smtplib
+
+    from django.core.mail import EmailMultiAlternatives
+
+    # given a paid order, and a mail server that drops the next message
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    send = EmailMultiAlternatives.send
+    failures = []
+
+    def flaky(self, *args, **kwargs):
+        if not failures:
+            failures.append(self.subject)
+            raise smtplib.SMTPServerDisconnected("smtp went away")
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", flaky)
+
+    # when the order is cancelled (the cancellation email fails once, the
+    # task retries)
+    _cancel(order)
+
+    # then each email went out exactly once
+    assert failures == [f"Your order {order.pk} for {event.name} is cancelled"]
+    subjects = [mail.subject for mail in mailoutbox[1:]]
+    assert sorted(subjects) == sorted(
+        [
+            f"Your order {order.pk} for {event.name} is cancelled",
+            f"Your refund for order {order.pk} ({event.name})",
+        ]
+    )
+
+
+def test_a_notice_email_claimed_by_a_live_worker_is_not_sent_again(event, mailoutbox):
+    # given an owed cancellation email that another worker is sending now
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    OrderEmail.objects.create(
+        order=order,
+        kind="cancelled",
+        claimed_until=timezone.now() + timedelta(minutes=5),
+    )
+
+    # when this worker tries, it sends nothing
+    assert (
+        fulfilment.order_notice_email_send(order_id=order.pk, kind="cancelled") is False
+    )
+    assert len(mailoutbox) == 1
+
+    # and once the claim ran out (that worker died), the sweep sends it once
+    OrderEmail.objects.update(
+        claimed_until=timezone.now() - timedelta(seconds=1),
+        created_at=timezone.now() - timedelta(minutes=2),
+    )
+    from onsale.orders import tasks
+
+    tasks.orders_fulfil_sweep.delay()
+    tasks.orders_fulfil_sweep.delay()
+    assert [mail.subject for mail in mailoutbox[1:]] == [
+        f"Your order {order.pk} for {event.name} is cancelled"
+    ]
+
+
+def test_a_refund_at_the_provider_emails_the_buyer_once(event, mailoutbox):
+    from onsale.orders.refunds import order_refunded_by_provider
+
+    _, order, _ = buy(event, seat_ids(event)[:1])
+    order.refresh_from_db()
+
+    for _ in range(2):  # the provider reports it twice
+        order_refunded_by_provider(
+            charge_id=order.charge_id, amount_refunded=order.total, amount=order.total
+        )
+
+    assert [mail.subject for mail in mailoutbox[1:]] == [
+        f"Your refund for order {order.pk} ({event.name})"
+    ]

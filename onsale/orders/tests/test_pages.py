@@ -158,5 +158,7 @@ def test_a_failed_order_says_why_in_german(event):
     german = web.get(f"/orders/{order_id}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     english = web.get(f"/orders/{order_id}/").content.decode()
 
-    assert "Ihre Karte wurde abgelehnt. Ihre Plätze wurden freigegeben" in german
-    assert "Your card was declined. Your seats were released" in english
+    assert "Ihre Karte wurde abgelehnt. Es wurde kein Geld einbehalten." in german
+    assert "Ihre Plätze bleiben für Sie reserviert" in german
+    assert "Your card was declined. No money was kept." in english
+    assert "Your seats stay held for you" in english

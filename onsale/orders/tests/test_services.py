@@ -23,6 +23,7 @@ from onsale.payments import Charge, payment_gateway
 from onsale.payments.fake.cards import SUCCESS_CARD
 from onsale.payments.fake.models import FakeProviderCharge, FakeProviderRefund
 from onsale.platform.db import TransactionRequired
+from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import SeatSale
 from onsale.testutils.checkout import Shopper, seat_unavailable
 from onsale.testutils.payments import card
@@ -185,11 +186,20 @@ def test_order_fail_closes_a_pending_order_and_gives_its_seats_back(event):
     # when it fails
     moved = order_fail(order_id=order.pk, reason="card_declined")
 
-    # then it is failed, its sales released, its seats on sale again
+    # then it is failed and its sales released; the fan still holds the
+    # seats (to pay again) and once the hold goes they are on sale again
     order.refresh_from_db()
     assert moved is True
-    assert (order.state, order.failure_reason) == ("failed", "card_declined")
+    assert (order.state, order.failure_reason, order.live_hold_id) == (
+        "failed",
+        "card_declined",
+        None,
+    )
     assert SeatSale.objects.count() == 0
+    assert all(seat_unavailable(event, seat) for seat in seats)
+    seat_services.hold_release(
+        event_id=event.pk, hold_id=order.hold_id, user_id=order.user_id
+    )
     assert not any(seat_unavailable(event, seat) for seat in seats)
     # and failing it again changes nothing
     assert order_fail(order_id=order.pk, reason="again") is False

@@ -349,6 +349,76 @@ def test_production_settings_refuse_to_serve_without_the_access_token_key() -> N
     assert "Access tokens need a signing key" in result.stderr, result.stderr[-2000:]
 
 
+def _settings_value(env: dict[str, str], name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings; "
+            f"print(settings.{name})",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_production_settings_refuse_to_serve_without_the_public_url() -> None:
+    env = _production_env_without_secrets()
+    env.pop("ONSALE_PUBLIC_URL", None)
+    env["DJANGO_SECRET_KEY"] = "k" * 20 + "production-like-secret-0123456789-abcdefgh"
+    env["WAITINGROOM_JWT_PRIVATE_KEY"] = _ed25519_private_pem()
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--check-config",
+        "onsale.config.wsgi:application",
+    ]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ONSALE_PUBLIC_URL must be set" in result.stderr, result.stderr[-2000:]
+    # with it, the same process starts
+    env["ONSALE_PUBLIC_URL"] = "https://tickets.example.com"
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_public_url_has_a_development_default_and_must_be_an_address() -> None:
+    env = _production_env_without_secrets()
+    env.pop("ONSALE_PUBLIC_URL", None)
+    env["DJANGO_DEBUG"] = "true"
+    result = _settings_value(env, "ONSALE_PUBLIC_URL")
+    assert result.stdout.strip() == "http://localhost:8000", result.stderr[-2000:]
+
+    env["ONSALE_PUBLIC_URL"] = "https://tickets.example.com/"
+    assert _settings_value(env, "ONSALE_PUBLIC_URL").stdout.strip() == (
+        "https://tickets.example.com"
+    )
+
+    env["ONSALE_PUBLIC_URL"] = "tickets.example.com"
+    result = _settings_value(env, "ONSALE_PUBLIC_URL")
+    assert result.returncode != 0
+    assert "ONSALE_PUBLIC_URL must be an http(s) address" in result.stderr
+
+
 def test_management_commands_that_serve_nothing_run_without_secrets() -> None:
     # check (and migrate, collectstatic...) use no secret: no debug mode needed.
     result = _manage_check(_production_env_without_secrets())

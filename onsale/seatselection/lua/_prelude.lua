@@ -41,11 +41,15 @@ local function hold_size(hold)
 end
 
 -- Take one hold out of every structure and give its seats and places back.
--- Seats it held are reported as freed (a sold seat's bit stays in `sold`).
+-- Seats it held are reported as freed, except those marked sold: a hold
+-- stays while its order's payment runs (and after a decline), so its seats
+-- may be both held and sold, and a sold seat's bit stays in `sold`.
 local function hold_remove(hold_id, hold, report_freed)
   for _, idx in ipairs(hold.seats) do
     redis.call('SETBIT', K_HELD, idx, 0)
-    if report_freed then table.insert(changes.freed, idx) end
+    if report_freed and redis.call('GETBIT', K_SOLD, idx) == 0 then
+      table.insert(changes.freed, idx)
+    end
   end
   for code, qty in pairs(hold.ga) do
     redis.call('HINCRBY', K_GA, 'held:' .. code, -qty)

@@ -87,7 +87,9 @@ end
 if old then
   hold_remove(old_id, old, false)
   for _, idx in ipairs(old.seats) do
-    if not wanted[idx] then table.insert(changes.freed, idx) end
+    if not wanted[idx] and redis.call('GETBIT', K_SOLD, idx) == 0 then
+      table.insert(changes.freed, idx)
+    end
   end
 end
 for _, idx in ipairs(seats) do

@@ -26,6 +26,9 @@ if hold.u ~= ARGV[2] then
 end
 local extend = tonumber(ARGV[5])
 if extend > 0 and now + extend > tonumber(hold.e) then
+  -- The hold's own expiry is kept (once) in `o`: restore.lua puts it back
+  -- when the payment it was extended for fails.
+  if not hold.o then hold.o = hold.e end
   hold.e = int_string(now + extend)
   raw = cjson.encode(hold)
   redis.call('HSET', K_HOLDS, hold_id, raw)

@@ -3,7 +3,9 @@
 -- counts to MySQL's. Added for checkout (orders compensation and cancel).
 -- ARGV[2] n, ARGV[3 .. 2+n] seat indexes, ARGV[3+n] m, then m pairs
 -- (code, total sold in MySQL after the release committed).
--- Freed seats are published like released holds, so seat maps update live.
+-- Freed seats are published like released holds, so seat maps update live;
+-- a seat its fan still holds (a declined card keeps the hold for another
+-- try) stays taken and is not announced.
 -- Returns {0, version}.
 local now = now_ms()
 purge_expired(now)
@@ -12,7 +14,9 @@ for i = 1, n do
   local idx = tonumber(ARGV[2 + i])
   if redis.call('GETBIT', K_SOLD, idx) == 1 then
     redis.call('SETBIT', K_SOLD, idx, 0)
-    table.insert(changes.freed, idx)
+    if redis.call('GETBIT', K_HELD, idx) == 0 then
+      table.insert(changes.freed, idx)
+    end
   end
 end
 local base = 3 + n

@@ -31,7 +31,27 @@ def test_a_sale_is_recorded_and_marked_sold(seated_event, fan):
         (ids[1], held.hold_id),
     }
     assert sold_bits(seated_event.pk) == {0, 1}
-    assert held_indexes(seated_event.pk) == set()  # the hold is retired
+    # the hold stays while the payment runs (a decline leaves it to the fan)
+    assert held_indexes(seated_event.pk) == {0, 1}
+    with pytest.raises(exceptions.SeatsUnavailable):
+        hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[1:2])
+
+
+def test_hold_retire_retires_a_sold_hold_and_keeps_its_seats_sold(seated_event, fan):
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:2])
+    sell(seated_event.pk, held, fan.pk)
+
+    seat_sales.hold_retire(
+        event_id=seated_event.pk, hold_id=held.hold_id, seat_ids=ids[:2]
+    )
+
+    assert held_indexes(seated_event.pk) == set()
+    assert sold_bits(seated_event.pk) == {0, 1}
+    with pytest.raises(exceptions.HoldExpired):
+        services.hold_confirm(
+            event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+        )
     with pytest.raises(exceptions.SeatsUnavailable):
         hold(seated_event.pk, fan.pk + 1, "s2", seat_ids=ids[1:2])
 

@@ -443,6 +443,45 @@ def test_hold_confirm_returns_the_priced_hold_and_can_extend_it(seated_event, fa
         )
 
 
+def test_hold_extension_end_gives_the_hold_back_its_own_expiry(seated_event, fan):
+    # given a hold extended for a payment far past its own expiry
+    ids = seat_ids(seated_event)
+    held = hold(seated_event.pk, fan.pk, "s1", seat_ids=ids[:1])
+    for _ in range(2):  # extended twice: its own expiry is kept once
+        services.hold_confirm(
+            event_id=seated_event.pk,
+            hold_id=held.hold_id,
+            user_id=fan.pk,
+            extend_seconds=3600,
+        )
+
+    # when the payment failed, the extension ends
+    expires = services.hold_extension_end(
+        event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+    )
+
+    # then the hold lives until its own expiry, no longer, and still holds
+    assert expires == held.expires_at
+    confirmed = services.hold_confirm(
+        event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+    )
+    assert confirmed.expires_at == held.expires_at
+    assert held_indexes(seated_event.pk) == {0}
+    # ending it again changes nothing; another user's call finds no hold
+    assert (
+        services.hold_extension_end(
+            event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk
+        )
+        == held.expires_at
+    )
+    assert (
+        services.hold_extension_end(
+            event_id=seated_event.pk, hold_id=held.hold_id, user_id=fan.pk + 1
+        )
+        is None
+    )
+
+
 @pytest.mark.django_db
 def test_best_available_candidates_offers_adjacent_runs_best_row_first(seated_event):
     layout = seat_layout.seat_layout_get(event_id=seated_event.pk, fresh=True)

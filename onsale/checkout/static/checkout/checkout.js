@@ -56,7 +56,8 @@
   }
 
   var messages = {
-    payment_declined: "Your card was declined. Your seats were released; choose seats again to retry with another card.",
+    payment_declined: "Your card was declined. Your seats are still held for you: try again with another card.",
+    hold_already_checked_out: "These seats are already being paid for. See your orders.",
     hold_expired: "Your hold has expired or was released. Go back to the seat map.",
     seat_already_sold: "One of your seats has just been sold. Go back to the seat map.",
     access_token_required: "Your shopping session was not found. Rejoin the waiting room.",
@@ -91,6 +92,44 @@
     return parts.join("; ");
   }
 
+  var confirming = "We are confirming your payment with the bank. This can take a minute or two; you will not be charged twice.";
+
+  // A pending order: show its payment status (the server's message, e.g.
+  // payment_confirming) and poll the order until it is paid or failed.
+  function follow(order) {
+    var status = order.payment_status || {};
+    if (busy) {
+      busy.textContent = status.message || confirming;
+      busy.dataset.code = status.code || "";
+    }
+    if (order.state === "paid") {
+      window.location.assign("/orders/" + order.id + "/?placed=1");
+      return;
+    }
+    if (order.state !== "pending") {
+      try { sessionStorage.removeItem(keyName); } catch (e) {}
+      if (busy) { busy.textContent = ""; }
+      // The hold may still be the fan's (a failed payment keeps it): allow
+      // another try; a hold that is gone answers hold_expired then.
+      showError((status.message || "The payment did not go through.") +
+        " Your seats stay held for you until your hold runs out: try again, or choose seats again.", "seats");
+      button.disabled = false;
+      return;
+    }
+    window.setTimeout(function () {
+      fetch("/api/v1/orders/" + order.id, {
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      }).then(follow).catch(function () {
+        // A failed poll is tried again; the order's fate does not depend on it.
+        follow(order);
+      });
+    }, 2000);
+  }
+
   function submit(event) {
     event.preventDefault();
     errorBox.hidden = true;
@@ -112,6 +151,11 @@
     };
     button.disabled = true;
     if (busy) { busy.textContent = "Processing your payment…"; }
+    // A charge that takes longer than a moment is being confirmed with the
+    // bank: say so instead of spinning silently.
+    var slow = window.setTimeout(function () {
+      if (busy) { busy.textContent = confirming; }
+    }, 3000);
     fetch(root.dataset.apiUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -126,9 +170,15 @@
     }).then(function (response) {
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (result) {
-      if (result.status === 201 || result.status === 202) {
+      window.clearTimeout(slow);
+      if (result.status === 201) {
         if (busy) { busy.textContent = "Payment accepted. Opening your order…"; }
         window.location.assign("/orders/" + result.data.id + "/?placed=1");
+        return;
+      }
+      if (result.status === 202) {
+        // The outcome is not known yet: say where it stands and poll.
+        follow(result.data);
         return;
       }
       try { sessionStorage.removeItem(keyName); } catch (e) {}
@@ -141,12 +191,23 @@
       if (code === "invalid" && result.data.extra && result.data.extra.fields) {
         message = "Please check the form: " + fieldErrors(result.data.extra.fields, "");
       }
-      var final = code === "payment_declined" || code === "hold_expired" || code === "seat_already_sold";
+      // A decline keeps the hold (until extra.hold_expires_at): the fan may
+      // pay again for the same seats, under a new key (the old one was
+      // removed above and replays the decline).
+      var kept = code === "payment_declined" && result.data.extra && result.data.extra.hold_expires_at;
+      if (kept) {
+        expiresAt = Date.parse(result.data.extra.hold_expires_at);
+      } else if (code === "payment_declined") {
+        message = message.replace("Your seats are still held for you: try again with another card.",
+          "Your hold has ended; choose seats again.");
+      }
+      var final = (code === "payment_declined" && !kept) || code === "hold_expired" || code === "seat_already_sold";
       var access = /^access_/.test(code || "");
       if (final) { released(); }
       showError(message, final ? "seats" : access ? "queue" : null);
       button.disabled = final;
     }).catch(function () {
+      window.clearTimeout(slow);
       // Network error: keep the key, so pressing Pay again cannot pay twice.
       showError("The connection failed. Press Pay again: you will not be charged twice.");
       button.disabled = false;
