@@ -556,8 +556,79 @@ def fan_on_seat_map(fan: Fan, event: Any, email: str) -> None:
 
 
 def seat_map_ready(fan: Fan, seats: int) -> None:
+    """Until the map has drawn all its `seats` at the whole-venue view, is live
+    and says the fan may choose."""
     from playwright.sync_api import expect
 
-    expect(fan.page.locator("#seats-layer circle")).to_have_count(seats)
+    expect(fan.page.locator("#seats-map")).to_have_attribute("data-drawn", str(seats))
     expect(fan.page.locator("#seats-live")).to_have_text("Live.")
     expect(fan.page.locator("#seats-status")).to_contain_text("Choose seats")
+
+
+def seat_point(page: Any, index: int) -> dict[str, float]:
+    """Where seat `index` is on the screen (CSS pixels), as the page draws it."""
+    point = page.evaluate("i => window.onsaleSeatMap.seatPoint(i)", index)
+    assert point is not None, f"no seat {index}"
+    return point
+
+
+def seat_pick(fan: Fan, index: int) -> None:
+    """Click (desktop) or tap (phone) seat `index` where the canvas shows it."""
+    point = seat_point(fan.page, index)
+    if fan.viewport == "phone":
+        fan.page.touchscreen.tap(point["x"], point["y"])
+    else:
+        fan.page.mouse.click(point["x"], point["y"])
+
+
+def seat_state(page: Any, index: int) -> str:
+    """available, selected, taken or mine."""
+    return str(page.evaluate("i => window.onsaleSeatMap.seatState(i)", index))
+
+
+def seat_pixel(page: Any, index: int) -> tuple[int, int, int]:
+    """The colour the canvas shows at seat `index` (left of its centre, clear
+    of its number), once the picture shows the current availability."""
+    wait_until(
+        lambda: not page.evaluate("() => window.onsaleSeatMap.stats().pending"),
+        TIMEOUT_MS / 1000,
+        "the seat map to settle",
+    )
+    # Two animation frames: the last one composed is on the canvas.
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame("
+        "() => requestAnimationFrame(done)))"
+    )
+    return tuple(
+        page.evaluate(
+            """i => {
+              const canvas = document.getElementById("seats-canvas");
+              const rect = canvas.getBoundingClientRect();
+              const point = window.onsaleSeatMap.seatPoint(i);
+              const ratio = canvas.width / rect.width;
+              const radius = window.onsaleSeatMap.view().radius;
+              const left = radius >= 4 ? radius * 0.7 : 0;
+              const x = Math.floor((point.x - left - rect.left) * ratio);
+              const y = Math.floor((point.y - rect.top) * ratio);
+              return Array.from(
+                canvas.getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3)
+              );
+            }""",
+            index,
+        )
+    )
+
+
+TAKEN_RGB = (0x87, 0x90, 0x9B)
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+
+
+def wait_for_seat_state(page: Any, index: int, state: str) -> None:
+    wait_until(
+        lambda: seat_state(page, index) == state,
+        TIMEOUT_MS / 1000,
+        f"seat {index} to be {state}",
+    )
