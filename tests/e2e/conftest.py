@@ -54,6 +54,8 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
 # Generous: two cores are shared with other work.
 TIMEOUT_MS = 30_000
 WEIGHTS: dict[str, dict[str, dict[str, Any]]] = {}
+# Lines of measured figures (the large seat map's) for the end of the output.
+FIGURES: list[str] = []
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -71,6 +73,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if WEIGHTS:
         terminalreporter.write_sep("-", "page weight and first render (e2e)")
         for line in weight_lines():
+            terminalreporter.write_line(line)
+    if FIGURES:
+        terminalreporter.write_sep("-", "seat map drawing and panning (e2e)")
+        for line in FIGURES:
             terminalreporter.write_line(line)
 
 
