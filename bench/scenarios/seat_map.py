@@ -111,6 +111,7 @@ def _measure(base: str, event_id: int, email: str, pan_seconds: float) -> list[s
             page.fill("#id_password", PASSWORD)
             page.click("form.form button[type=submit]")
             page.wait_for_url(f"{base}{seats_url}")
+            seat_map_browser.seat_map_warm(base, event_id)
             cdp = context.new_cdp_session(page)
             # A first visit: nothing cached.
             cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})

@@ -593,36 +593,36 @@ def seat_state(page: Any, index: int) -> str:
 
 
 def seat_pixel(page: Any, index: int) -> tuple[int, int, int]:
-    """The colour the canvas shows at seat `index` (left of its centre, clear
-    of its number), once the picture shows the current availability."""
+    """The colour on the screen at seat `index` (left of its centre, clear of
+    its number), once the map shows the current availability: read from a
+    screenshot, so it is what the fan sees."""
+    import io
+
+    from PIL import Image
+
     wait_until(
         lambda: not page.evaluate("() => window.onsaleSeatMap.stats().pending"),
         TIMEOUT_MS / 1000,
         "the seat map to settle",
     )
-    # Two animation frames: the last one composed is on the canvas.
-    page.evaluate(
-        "() => new Promise(done => requestAnimationFrame("
-        "() => requestAnimationFrame(done)))"
+    # Where the seat is inside the map box: the same whether the page scrolls
+    # for the screenshot or not.
+    inside = page.evaluate(
+        """i => {
+          const rect = document.getElementById("seats-map").getBoundingClientRect();
+          const point = window.onsaleSeatMap.seatPoint(i);
+          const radius = window.onsaleSeatMap.view().radius;
+          const left = radius >= 4 ? radius * 0.7 : 0;
+          return {x: point.x - left - rect.left, y: point.y - rect.top};
+        }""",
+        index,
     )
-    return tuple(
-        page.evaluate(
-            """i => {
-              const canvas = document.getElementById("seats-canvas");
-              const rect = canvas.getBoundingClientRect();
-              const point = window.onsaleSeatMap.seatPoint(i);
-              const ratio = canvas.width / rect.width;
-              const radius = window.onsaleSeatMap.view().radius;
-              const left = radius >= 4 ? radius * 0.7 : 0;
-              const x = Math.floor((point.x - left - rect.left) * ratio);
-              const y = Math.floor((point.y - rect.top) * ratio);
-              return Array.from(
-                canvas.getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3)
-              );
-            }""",
-            index,
-        )
-    )
+    ratio = page.evaluate("() => window.devicePixelRatio")
+    png = page.locator("#seats-map").screenshot(scale="device", animations="disabled")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    at = (int(inside["x"] * ratio), int(inside["y"] * ratio))
+    red, green, blue = image.getpixel(at)
+    return (red, green, blue)
 
 
 TAKEN_RGB = (0x87, 0x90, 0x9B)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from decimal import Decimal
 
@@ -37,6 +38,35 @@ def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
         HTTP_IF_NONE_MATCH=response["ETag"],
     )
     assert again.status_code == 304
+
+
+def test_public_map_document_is_gzipped_for_a_client_that_accepts_it(
+    api_client, seated_event
+):
+    url = f"/api/v1/events/{seated_event.pk}/seats"
+    plain = api_client.get(url)
+
+    packed = api_client.get(url, HTTP_ACCEPT_ENCODING="br, gzip;q=0.8")
+
+    assert packed.status_code == 200
+    assert packed["Content-Encoding"] == "gzip"
+    assert packed["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 2
+    # each encoding has its own ETag, and a 304 only for its own
+    assert packed["ETag"] != plain["ETag"]
+    assert plain.get("Content-Encoding") is None
+    again = api_client.get(
+        url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]
+    )
+    assert again.status_code == 304
+    other = api_client.get(
+        url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=plain["ETag"]
+    )
+    assert other.status_code == 200
+    refused = api_client.get(url, HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert refused.get("Content-Encoding") is None
+    assert refused.content == plain.content
 
 
 def test_unpublished_event_map_is_404_for_fans(api_client, organizer_client, organizer):

@@ -7,13 +7,15 @@
  * new generation or a `refresh` makes the page reload the snapshot, and
  * while the stream is down the page polls the snapshot instead.
  *
- * Drawing: one <canvas>, no element per seat, so a 50,000-seat venue costs
+ * Drawing: canvases, no element per seat, so a 50,000-seat venue costs
  * what a small one does. The venue around the view (half a view each side)
- * is rendered once into an off-screen canvas at the current zoom; panning
- * only copies that picture, so every animation frame is one copy plus the
- * few seats this fan chose. The picture is rendered again when the zoom
- * settles, the view leaves it, or availability changes (at most a few times
- * a second). How a seat is drawn depends on its size on screen:
+ * is rendered once into a canvas at the current zoom, with this fan's seats
+ * and the keyboard cursor on a second canvas above it; panning and pinching
+ * only move and scale the layer holding both (a CSS transform, done by the
+ * compositor), so a frame costs no drawing at all. The picture is rendered
+ * again when the zoom settles, the view leaves it, or availability changes
+ * (at most a few times a second), always inside an animation frame. How a
+ * seat is drawn depends on its size on screen:
  *   - under 3 CSS pixels apart: cells of 3 px, each coloured by its seats'
  *     price category and greyed by the share of them taken, so one held
  *     seat still shows at the widest zoom;
@@ -46,8 +48,10 @@
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   var box = document.getElementById("seats-map");
+  var layer = document.getElementById("seats-layer");
   var canvas = document.getElementById("seats-canvas");
-  var ctx = canvas.getContext("2d");
+  var overlay = document.getElementById("seats-overlay");
+  var ctx = overlay.getContext("2d");
 
   var map = null;          // the map document
   var at = {};             // seat field name -> position in a seat array
@@ -90,11 +94,11 @@
   var animation = null;
 
   // The rendered picture around the view.
-  var picture = document.createElement("canvas");
-  var pictureCtx = picture.getContext("2d");
+  var pictureCtx = canvas.getContext("2d");
   var cells = document.createElement("canvas");
   var cellsCtx = cells.getContext("2d");
-  var shot = null;         // what `picture` shows: {x0, y0, scale, w, h} (map units)
+  var shot = null;         // what the picture shows: {x0, y0, scale, w, h} (map units)
+  var marksStale = true;   // this fan's seats or the cursor changed
   var stale = true;        // availability changed since the picture was rendered
   var builtAt = 0;
   var settleTimer = null;
@@ -349,8 +353,14 @@
     requestFrame();
   }
 
+  // The top left corner of the map's inside, in client coordinates.
+  function origin() {
+    var rect = box.getBoundingClientRect();
+    return { left: rect.left + box.clientLeft, top: rect.top + box.clientTop };
+  }
+
   function toMap(clientX, clientY) {
-    var rect = canvas.getBoundingClientRect();
+    var rect = origin();
     return {
       x: view.cx + (clientX - rect.left - width / 2) / view.scale,
       y: view.cy + (clientY - rect.top - height / 2) / view.scale
@@ -423,8 +433,6 @@
     if (w === width && h === height && r === ratio) { return; }
     var wasHome = !home || (view.cx === home.cx && view.cy === home.cy && view.scale === home.scale);
     width = w; height = h; ratio = r;
-    canvas.width = Math.round(w * r);
-    canvas.height = Math.round(h * r);
     shot = null;
     if (map) {
       computeHome();
@@ -435,6 +443,11 @@
   }
 
   // --- drawing --------------------------------------------------------------------------
+
+  function marksChanged() {
+    marksStale = true;
+    requestFrame();
+  }
 
   function requestFrame() {
     if (frameWanted) { return; }
@@ -455,7 +468,8 @@
       if (since >= REBUILD_MS) { needed = true; } else { setTimeout(requestFrame, REBUILD_MS - since); }
     }
     if (needed) { render(); builtAt = now; }
-    compose(now);
+    if (marksStale || Object.keys(flashes).length) { drawMarks(now); }
+    place();
     stats.frames++;
     if (!firstDrawn) {
       firstDrawn = true;
@@ -475,16 +489,37 @@
       seen.x + seen.w <= picture.x0 + picture.w && seen.y + seen.h <= picture.y0 + picture.h;
   }
 
+  // Moves and scales the layer so the picture lies where the view wants it.
+  function place() {
+    if (!shot) { return; }
+    var seen = visibleBox();
+    var factor = view.scale / shot.scale;
+    var x = (shot.x0 - seen.x) * view.scale, y = (shot.y0 - seen.y) * view.scale;
+    if (factor === 1) { x = Math.round(x * ratio) / ratio; y = Math.round(y * ratio) / ratio; }
+    layer.style.transform = "translate(" + x + "px," + y + "px) scale(" + factor + ")";
+  }
+
+  function sizeCanvas(element, w, h) {
+    if (element.width !== w || element.height !== h) {
+      element.width = w;
+      element.height = h;
+      element.style.width = w / ratio + "px";
+      element.style.height = h / ratio + "px";
+    }
+  }
+
   // Renders the venue around the view into `picture` at the current zoom.
   function render() {
     var seen = visibleBox();
     var k = view.scale * ratio;               // device pixels per map unit
-    var pw = Math.min(Math.round(canvas.width * 2), 4096), ph = Math.min(Math.round(canvas.height * 2), 4096);
+    var pw = Math.min(Math.round(width * ratio * 2), 4096), ph = Math.min(Math.round(height * ratio * 2), 4096);
     var x0 = seen.x - (pw / k - seen.w) / 2, y0 = seen.y - (ph / k - seen.h) / 2;
-    if (picture.width !== pw || picture.height !== ph) { picture.width = pw; picture.height = ph; }
+    sizeCanvas(canvas, pw, ph);
+    sizeCanvas(overlay, pw, ph);
     var c = pictureCtx;
     c.setTransform(1, 0, 0, 1, 0, 0);
-    c.clearRect(0, 0, pw, ph);
+    c.fillStyle = BACKGROUND;
+    c.fillRect(0, 0, pw, ph);
     var x1 = x0 + pw / k, y1 = y0 + ph / k;
     var spacing = gap * view.scale;           // CSS px between neighbours
     var drawn = 0;
@@ -501,6 +536,7 @@
     drawSectionNames(c, x0, y0, x1, y1, k, spacing);
     shot = { x0: x0, y0: y0, w: pw / k, h: ph / k, scale: view.scale };
     stale = false;
+    marksStale = true;
     stats.renders++;
     stats.drawn = drawn;
     box.setAttribute("data-mode", stats.mode);
@@ -647,24 +683,21 @@
     stats.sections = names;
   }
 
-  // Each frame: the picture, moved and scaled to the view, then this fan's
-  // seats and the keyboard cursor on top.
-  function compose(now) {
+  // This fan's seats, the seats just taken from them and the keyboard
+  // cursor, on the canvas above the picture (same size and place).
+  function drawMarks(now) {
+    marksStale = false;
+    if (!shot) { return; }
     var c = ctx;
     c.setTransform(1, 0, 0, 1, 0, 0);
-    c.fillStyle = BACKGROUND;
-    c.fillRect(0, 0, canvas.width, canvas.height);
-    var k = view.scale * ratio;
-    var seen = visibleBox();
-    if (shot) {
-      var factor = view.scale / shot.scale;
-      c.drawImage(picture, (shot.x0 - seen.x) * k, (shot.y0 - seen.y) * k, picture.width * factor, picture.height * factor);
-    }
+    c.clearRect(0, 0, overlay.width, overlay.height);
+    var k = shot.scale * ratio;
+    var seen = { x: shot.x0, y: shot.y0 };
     // Never smaller than a few pixels: this fan's own seats show at any zoom.
     var r = Math.max(radius * k, 4 * ratio);
-    function place(index) { return { x: (xs[index] - seen.x) * k, y: (ys[index] - seen.y) * k }; }
+    function spot(index) { return { x: (xs[index] - seen.x) * k, y: (ys[index] - seen.y) * k }; }
     selected.forEach(function (index) {
-      var p = place(index);
+      var p = spot(index);
       c.beginPath();
       c.arc(p.x, p.y, r, 0, 2 * Math.PI);
       c.fillStyle = "#111";
@@ -674,7 +707,7 @@
       c.stroke();
     });
     Object.keys(mine).forEach(function (key) {
-      var p = place(+key);
+      var p = spot(+key);
       c.beginPath();
       c.arc(p.x, p.y, r, 0, 2 * Math.PI);
       c.fillStyle = "#fff";
@@ -686,7 +719,7 @@
     Object.keys(flashes).forEach(function (key) {
       var left = flashes[key] - now;
       if (left <= 0) { delete flashes[key]; return; }
-      var p = place(+key);
+      var p = spot(+key);
       c.beginPath();
       c.arc(p.x, p.y, r * (1.4 + 0.4 * Math.sin(left / 120)), 0, 2 * Math.PI);
       c.lineWidth = 2 * ratio;
@@ -694,7 +727,7 @@
       c.stroke();
     });
     if (cursor >= 0 && document.activeElement === box) {
-      var q = place(cursor);
+      var q = spot(cursor);
       var size = Math.max(radius * 2.6 * k, 10 * ratio);
       c.lineWidth = 2 * ratio;
       c.strokeStyle = "#f5a623";
@@ -833,7 +866,7 @@
         // under their middle stays under it (which also pans).
         var list = ids(), a = pointers[list[0]], b = pointers[list[1]];
         var scale = Math.min(Math.max(gesture.scale * Math.hypot(a.x - b.x, a.y - b.y) / gesture.distance, minScale), maxScale);
-        var rect = canvas.getBoundingClientRect();
+        var rect = origin();
         var midX = (a.x + b.x) / 2 - rect.left, midY = (a.y + b.y) / 2 - rect.top;
         setView(gesture.anchor.x - (midX - width / 2) / scale, gesture.anchor.y - (midY - height / 2) / scale, scale);
       }
@@ -866,7 +899,7 @@
     cursor = index;
     if (pan) { panTo(index); }
     $("seats-cursor").textContent = describe(index);
-    requestFrame();
+    marksChanged();
   }
 
   function nearestInRow(rowNumber, x) {
@@ -924,7 +957,7 @@
     } else {
       selected.push(index);
     }
-    requestFrame();
+    marksChanged();
     renderSelection();
   }
 
@@ -956,7 +989,7 @@
         flashes[index] = until;
       }
     });
-    requestFrame();
+    marksChanged();
     if (gone.length) {
       renderSelection();
       alertText((gone.length === 1 ? "Seat " : "Seats ") + gone.map(seatName).join("; ") +
@@ -1067,7 +1100,7 @@
 
   function setHold(doc) {
     mine = {};
-    requestFrame();
+    marksChanged();
     hold = doc;
     if (!doc) {
       $("seats-held").hidden = true;
@@ -1149,6 +1182,7 @@
       button.disabled = false;
       if (result.status === 201) {
         selected = [];
+        marksChanged();
         renderSelection();
         setHold(result.body);
         if (!payload.seats) { showHeld(result.body); }
@@ -1207,7 +1241,7 @@
     seatCount: function () { return count; },
     seatPoint: function (index) {
       if (index < 0 || index >= count) { return null; }
-      var rect = canvas.getBoundingClientRect();
+      var rect = origin();
       return {
         x: rect.left + width / 2 + (xs[index] - view.cx) * view.scale,
         y: rect.top + height / 2 + (ys[index] - view.cy) * view.scale
@@ -1241,6 +1275,7 @@
         return response.json();
       })
       .then(function (doc) {
+        if (window.performance && performance.mark) { performance.mark("onsale:seat-map-parsed"); }
         map = doc;
         selected = [];
         cursor = -1;
@@ -1264,8 +1299,8 @@
   // Focus puts the keyboard cursor on the first seat without moving the view:
   // a click focuses the map too, and a pan between its pointerdown and
   // pointerup would make the click miss its seat.
-  box.addEventListener("focus", function () { if (cursor < 0 && count) { moveCursor(0, false); } requestFrame(); });
-  box.addEventListener("blur", requestFrame);
+  box.addEventListener("focus", function () { if (cursor < 0 && count) { moveCursor(0, false); } marksChanged(); });
+  box.addEventListener("blur", marksChanged);
   if (window.ResizeObserver) { new ResizeObserver(resize).observe(box); }
   window.addEventListener("resize", resize);
   setInterval(tick, 1000);
