@@ -196,6 +196,7 @@ def pan_figures(page: Any, cdp: Any, *, seconds: float = 3.0) -> dict[str, Any]:
         "longest_frame_ms": round(max(gaps), 1) if gaps else None,
         "map_frames": after["frames"] - before["frames"],
         "map_renders": after["renders"] - before["renders"],
+        "longest_render_ms": after["longestRenderMs"],
         "mode": after["mode"],
     }
 
@@ -229,5 +230,5 @@ def figures_lines(label: str, draw: dict[str, Any], pan: dict[str, Any]) -> list
         f"[{label}] pan: {pan['fps']} frames/s over {pan['pan_seconds']} s"
         f" ({pan['frames']} frames, longest {pan['longest_frame_ms']} ms,"
         f" {pan['map_frames']} map frames, {pan['map_renders']} venue renders,"
-        f" {pan['mode']} mode)",
+        f" the longest so far {pan['longest_render_ms']} ms, {pan['mode']} mode)",
     ]

@@ -103,7 +103,10 @@
   var builtAt = 0;
   var settleTimer = null;
   var frameWanted = false;
-  var stats = { frames: 0, renders: 0, mode: "", drawn: 0, sections: [], rowLabels: 0, seatLabels: 0, stage: false };
+  var stats = {
+    frames: 0, renders: 0, renderMs: 0, longestRenderMs: 0, mode: "", drawn: 0,
+    sections: [], rowLabels: 0, seatLabels: 0, stage: false
+  };
   var firstDrawn = false;
   var liveDrawn = false;
 
@@ -510,6 +513,7 @@
 
   // Renders the venue around the view into `picture` at the current zoom.
   function render() {
+    var began = performance.now();
     var seen = visibleBox();
     var k = view.scale * ratio;               // device pixels per map unit
     var pw = Math.min(Math.round(width * ratio * 2), 4096), ph = Math.min(Math.round(height * ratio * 2), 4096);
@@ -538,6 +542,8 @@
     stale = false;
     marksStale = true;
     stats.renders++;
+    stats.renderMs = Math.round(performance.now() - began);
+    stats.longestRenderMs = Math.max(stats.longestRenderMs, stats.renderMs);
     stats.drawn = drawn;
     box.setAttribute("data-mode", stats.mode);
     box.setAttribute("data-drawn", String(drawn));
@@ -1258,7 +1264,8 @@
     },
     stats: function () {
       return {
-        frames: stats.frames, renders: stats.renders, mode: stats.mode, drawn: stats.drawn,
+        frames: stats.frames, renders: stats.renders, renderMs: stats.renderMs,
+        longestRenderMs: stats.longestRenderMs, mode: stats.mode, drawn: stats.drawn,
         sections: stats.sections.slice(), rowLabels: stats.rowLabels, seatLabels: stats.seatLabels,
         stage: stats.stage, pending: stale || !!animation || !!settleTimer
       };
