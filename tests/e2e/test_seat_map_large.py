@@ -144,6 +144,7 @@ def test_a_50000_seat_map_on_a_throttled_phone(stack, fans):
     )
     stats = page.evaluate("() => window.onsaleSeatMap.stats()")
     assert stats["mode"] == "circles"
+    assert stats["sections"] == ["Block D5"]
     assert stats["rowLabels"] > 0
     assert stats["seatLabels"] > 0
     fan.shot("zoomed-selected")

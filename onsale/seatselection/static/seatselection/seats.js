@@ -666,6 +666,7 @@
 
   function drawSectionNames(c, x0, y0, x1, y1, k, spacing) {
     var names = [];
+    var seen = visibleBox();
     c.textAlign = "center";
     c.textBaseline = "middle";
     c.lineJoin = "round";
@@ -675,8 +676,12 @@
       var sw = (section.x1 - section.x0 + gap) * k;
       var size = Math.min(16 * ratio, Math.max(sw / (section.name.length * 0.75), 0));
       if (size < 8 * ratio) { return; }
-      // Close up, above the section's first row; from afar, over its middle.
-      var sx = ((section.x0 + section.x1) / 2 - x0) * k;
+      // Close up, above the section's first row; from afar, over its middle;
+      // across, in the middle of the part of the section in view (so a
+      // section seen close up still shows its name).
+      var left = Math.max(section.x0, seen.x), right = Math.min(section.x1, seen.x + seen.w);
+      var middle = left <= right ? (left + right) / 2 : (section.x0 + section.x1) / 2;
+      var sx = (middle - x0) * k;
       var sy = spacing >= ROW_LABEL_PX ? (section.y0 - y0) * k - gap * 0.9 * k : ((section.y0 + section.y1) / 2 - y0) * k;
       c.font = "700 " + Math.round(size) + "px system-ui, sans-serif";
       c.lineWidth = 3 * ratio;
@@ -684,7 +689,11 @@
       c.strokeText(section.name, sx, sy);
       c.fillStyle = "#1a1a1a";
       c.fillText(section.name, sx, sy);
-      names.push(section.name);
+      // The names a fan can read in the view as rendered.
+      var atX = x0 + sx / k, atY = y0 + sy / k;
+      if (atX >= seen.x && atX <= seen.x + seen.w && atY >= seen.y && atY <= seen.y + seen.h) {
+        names.push(section.name);
+      }
     });
     stats.sections = names;
   }
