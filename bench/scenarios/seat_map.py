@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/scenarios/seat_map.py              # ~2 minutes
     .venv/bin/python bench/scenarios/seat_map.py --no-nginx --pan-seconds 5
+    .venv/bin/python bench/scenarios/seat_map.py --blocks 2 1     # 5,000 seats
 
 Debian's Chromium (/usr/bin/chromium) driven by Playwright, at a phone's
 viewport with the CPU four times slower and the network at 1.6 Mbit/s down,
@@ -18,7 +19,8 @@ figures), opens the seat page of a 50,000-seat event and prints:
 The page is served the way production serves it: nginx (gzip, static files)
 in front of gunicorn with the production settings (bench/harness/stack.py:
 a MySQL database and Redis key prefix of its own, removed at the end);
---no-nginx talks to gunicorn directly (no compression, as the browser tests).
+--no-nginx talks to gunicorn directly, as the browser tests do. Exit status 1
+when the map did not draw every seat.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-nginx", action="store_true", help="gunicorn directly")
     parser.add_argument("--pan-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        nargs=2,
+        default=(5, 4),
+        metavar=("ACROSS", "DOWN"),
+        help="blocks of 2,500 seats (default 5 x 4: 50,000 seats)",
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
@@ -54,14 +64,17 @@ def main() -> int:
         import django
 
         django.setup()
-        event_id, email = _event_and_fan()
+        event_id, email, seats = _event_and_fan(*args.blocks)
         base = stack.origin if args.no_nginx else stack.proxy_url
-        lines = _measure(base, event_id, email, args.pan_seconds)
+        lines, drawn = _measure(base, event_id, email, seats, args.pan_seconds)
     print("\n".join(lines))
+    if drawn != seats:
+        print(f"the map drew {drawn} of {seats} seats", file=sys.stderr)
+        return 1
     return 0
 
 
-def _event_and_fan() -> tuple[int, str]:
+def _event_and_fan(across: int, down: int) -> tuple[int, str, int]:
     from django.utils import timezone
 
     from onsale.events.models import Event
@@ -80,13 +93,17 @@ def _event_and_fan() -> tuple[int, str]:
         starts_at=now + timedelta(days=30),
         status=Event.Status.PUBLISHED,
     )
-    seatmap_replace(event=event, data=large_seat_map())
+    seatmap = seatmap_replace(
+        event=event, data=large_seat_map(sections_across=across, sections_down=down)
+    )
     Event.objects.filter(pk=event.pk).update(onsale_at=now - timedelta(minutes=1))
     users_bulk_create(count=1, prefix=f"seatmap{os.getpid()}-", password=PASSWORD)
-    return event.pk, f"seatmap{os.getpid()}-0@example.test"
+    return event.pk, f"seatmap{os.getpid()}-0@example.test", seatmap.seat_count
 
 
-def _measure(base: str, event_id: int, email: str, pan_seconds: float) -> list[str]:
+def _measure(
+    base: str, event_id: int, email: str, seats: int, pan_seconds: float
+) -> tuple[list[str], int]:
     from playwright.sync_api import sync_playwright
 
     from onsale.testutils import seat_map_browser
@@ -117,7 +134,7 @@ def _measure(base: str, event_id: int, email: str, pan_seconds: float) -> list[s
             cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
             seat_map_browser.throttle(cdp)
             page.reload()
-            page.locator('#seats-map[data-drawn="50000"]').wait_for()
+            page.locator(f'#seats-map[data-drawn="{seats}"]').wait_for()
             page.locator("#seats-status").filter(has_text="Choose seats").wait_for()
             draw = seat_map_browser.draw_figures(page)
             whole = seat_map_browser.pan_figures(page, cdp, seconds=pan_seconds)
@@ -130,7 +147,7 @@ def _measure(base: str, event_id: int, email: str, pan_seconds: float) -> list[s
     lines = seat_map_browser.figures_lines("seat map bench", draw, whole)
     zoomed = seat_map_browser.figures_lines("seat map bench, zoomed in", draw, close)
     lines.append(zoomed[-1])
-    return lines
+    return lines, int(draw["drawn"])
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@
   var cellsCtx = cells.getContext("2d");
   var shot = null;         // what the picture shows: {x0, y0, scale, w, h} (map units)
   var marksStale = true;   // this fan's seats or the cursor changed
+  var placed = null;       // the layer's offset (CSS px) and scale, as last set
   var stale = true;        // availability changed since the picture was rendered
   var builtAt = 0;
   var settleTimer = null;
@@ -499,6 +500,7 @@
     var factor = view.scale / shot.scale;
     var x = (shot.x0 - seen.x) * view.scale, y = (shot.y0 - seen.y) * view.scale;
     if (factor === 1) { x = Math.round(x * ratio) / ratio; y = Math.round(y * ratio) / ratio; }
+    placed = { x: x, y: y, factor: factor };
     layer.style.transform = "translate(" + x + "px," + y + "px) scale(" + factor + ")";
   }
 
@@ -1257,6 +1259,13 @@
     seatPoint: function (index) {
       if (index < 0 || index >= count) { return null; }
       var rect = origin();
+      if (placed && shot) {
+        // Where the picture shows it (the layer's offset is whole pixels).
+        return {
+          x: rect.left + placed.x + (xs[index] - shot.x0) * shot.scale * placed.factor,
+          y: rect.top + placed.y + (ys[index] - shot.y0) * shot.scale * placed.factor
+        };
+      }
       return {
         x: rect.left + width / 2 + (xs[index] - view.cx) * view.scale,
         y: rect.top + height / 2 + (ys[index] - view.cy) * view.scale
