@@ -60,7 +60,8 @@ def large_seat_map(
                     "origin": {"x": across * 54, "y": down * 54},
                 }
             )
-    return {"categories": categories, "generate": generate}
+    # A map may not name a category no seat has.
+    return {"categories": categories[: min(sections_down, 4)], "generate": generate}
 
 
 def seat_map_warm(base_url: str, event_id: int) -> None:
