@@ -119,6 +119,7 @@ def draw_figures(page: Any) -> dict[str, Any]:
                 .filter(e => /\\/api\\/v1\\/events\\/\\d+\\/seats$/.test(e.name))[0];
               const drawn = mark("onsale:seat-map-drawn");
               const parsed = mark("onsale:seat-map-parsed");
+              const built = mark("onsale:seat-map-built");
               const arrived = document ? Math.round(document.responseEnd) : null;
               return {
                 first_draw_ms: drawn,
@@ -127,6 +128,8 @@ def draw_figures(page: Any) -> dict[str, Any]:
                 map_first_byte_ms: document ? Math.round(document.responseStart) : null,
                 map_arrived_ms: arrived,
                 parse_ms: parsed !== null && arrived !== null ? parsed - arrived : null,
+                build_ms: built !== null && parsed !== null ? built - parsed : null,
+                render_ms: window.onsaleSeatMap.stats().firstRenderMs,
                 draw_after_map_ms: drawn !== null && arrived !== null ? drawn - arrived : null,
                 map_bytes: document ? document.transferSize : null,
                 map_body_bytes: document ? document.decodedBodySize : null,
@@ -223,7 +226,8 @@ def figures_lines(label: str, draw: dict[str, Any], pan: dict[str, Any]) -> list
         f" (CPU x{CPU_SLOWDOWN}, {DOWNLOAD_BITS / 1e6:g} Mbit/s, {ROUND_TRIP_MS} ms RTT)",
         f"[{label}] first full draw {draw['first_draw_ms']} ms after navigation start,"
         f" {draw['draw_after_map_ms']} ms of it after the map document arrived"
-        f" (JSON parse {draw['parse_ms']} ms); first live frame"
+        f" (JSON parse {draw['parse_ms']} ms, arrays {draw['build_ms']} ms,"
+        f" first render {draw['render_ms']} ms); first live frame"
         f" {draw['live_draw_ms']} ms",
         f"[{label}] map document: asked at {draw['map_requested_ms']} ms, first byte"
         f" {draw['map_first_byte_ms']} ms, complete {draw['map_arrived_ms']} ms;"

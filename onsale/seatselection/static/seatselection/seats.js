@@ -105,7 +105,7 @@
   var settleTimer = null;
   var frameWanted = false;
   var stats = {
-    frames: 0, renders: 0, renderMs: 0, longestRenderMs: 0, mode: "", drawn: 0,
+    frames: 0, renders: 0, renderMs: 0, longestRenderMs: 0, firstRenderMs: 0, mode: "", drawn: 0,
     sections: [], rowLabels: 0, seatLabels: 0, stage: false
   };
   var firstDrawn = false;
@@ -487,10 +487,22 @@
     if (animation || Object.keys(flashes).length) { requestFrame(); }
   }
 
+  // The part of the view where there is something to draw (the venue).
+  function wanted() {
+    var seen = visibleBox(), venue = venueBox();
+    return {
+      x0: Math.max(seen.x, venue.x0), y0: Math.max(seen.y, venue.y0),
+      x1: Math.min(seen.x + seen.w, venue.x1), y1: Math.min(seen.y + seen.h, venue.y1)
+    };
+  }
+
   function covers(picture) {
-    var seen = visibleBox();
-    return seen.x >= picture.x0 && seen.y >= picture.y0 &&
-      seen.x + seen.w <= picture.x0 + picture.w && seen.y + seen.h <= picture.y0 + picture.h;
+    var need = wanted();
+    if (need.x1 <= need.x0 || need.y1 <= need.y0) { return true; }
+    // Half a device pixel of slack: the picture's edges are rounded to pixels.
+    var slack = 0.5 / (picture.scale * ratio);
+    return need.x0 >= picture.x0 - slack && need.y0 >= picture.y0 - slack &&
+      need.x1 <= picture.x0 + picture.w + slack && need.y1 <= picture.y0 + picture.h + slack;
   }
 
   // Moves and scales the layer so the picture lies where the view wants it.
@@ -518,15 +530,24 @@
     var began = performance.now();
     var seen = visibleBox();
     var k = view.scale * ratio;               // device pixels per map unit
-    var pw = Math.min(Math.round(width * ratio * 2), 4096), ph = Math.min(Math.round(height * ratio * 2), 4096);
-    var x0 = seen.x - (pw / k - seen.w) / 2, y0 = seen.y - (ph / k - seen.h) / 2;
+    // Half a view around the view, cut to the venue (beyond it there is
+    // only background, which the map box itself shows).
+    var venue = venueBox();
+    var x0 = Math.max(seen.x - seen.w / 2, venue.x0), x1 = Math.min(seen.x + seen.w * 1.5, venue.x1);
+    var y0 = Math.max(seen.y - seen.h / 2, venue.y0), y1 = Math.min(seen.y + seen.h * 1.5, venue.y1);
+    if (x1 <= x0 || y1 <= y0) { x0 = seen.x; x1 = seen.x + seen.w; y0 = seen.y; y1 = seen.y + seen.h; }
+    var limit = 4096 / k;
+    if (x1 - x0 > limit) { x0 = Math.max(x0, seen.x + seen.w / 2 - limit / 2); x1 = x0 + limit; }
+    if (y1 - y0 > limit) { y0 = Math.max(y0, seen.y + seen.h / 2 - limit / 2); y1 = y0 + limit; }
+    var pw = Math.max(1, Math.ceil((x1 - x0) * k)), ph = Math.max(1, Math.ceil((y1 - y0) * k));
     sizeCanvas(canvas, pw, ph);
     sizeCanvas(overlay, pw, ph);
     var c = pictureCtx;
     c.setTransform(1, 0, 0, 1, 0, 0);
     c.fillStyle = BACKGROUND;
     c.fillRect(0, 0, pw, ph);
-    var x1 = x0 + pw / k, y1 = y0 + ph / k;
+    x1 = x0 + pw / k;
+    y1 = y0 + ph / k;
     var spacing = gap * view.scale;           // CSS px between neighbours
     var drawn = 0;
     stats.rowLabels = 0;
@@ -546,6 +567,7 @@
     stats.renders++;
     stats.renderMs = Math.round(performance.now() - began);
     stats.longestRenderMs = Math.max(stats.longestRenderMs, stats.renderMs);
+    if (stats.renders === 1) { stats.firstRenderMs = stats.renderMs; }
     stats.drawn = drawn;
     box.setAttribute("data-mode", stats.mode);
     box.setAttribute("data-drawn", String(drawn));
@@ -1283,7 +1305,8 @@
     stats: function () {
       return {
         frames: stats.frames, renders: stats.renders, renderMs: stats.renderMs,
-        longestRenderMs: stats.longestRenderMs, mode: stats.mode, drawn: stats.drawn,
+        longestRenderMs: stats.longestRenderMs, firstRenderMs: stats.firstRenderMs,
+        mode: stats.mode, drawn: stats.drawn,
         sections: stats.sections.slice(), rowLabels: stats.rowLabels, seatLabels: stats.seatLabels,
         stage: stats.stage, pending: stale || !!animation || !!settleTimer
       };
@@ -1305,6 +1328,7 @@
         selected = [];
         cursor = -1;
         draw();
+        if (window.performance && performance.mark) { performance.mark("onsale:seat-map-built"); }
         renderSelection();
         version = -1;
         generation = "";
