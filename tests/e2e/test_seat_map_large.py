@@ -132,6 +132,7 @@ def test_a_50000_seat_map_on_a_throttled_phone(stack, fans):
     # a tap where seats are too small to pick zooms in; then a tap picks the
     # seat under the finger, with its row labels drawn
     page.locator("#seats-zoom-reset").click()
+    _settled(page)
     target = event.seats.get(section__name="Block D5", row_label="C", label="7")
     seat_pick(fan, target.index)
     wait_until(lambda: _view(page)["spacing"] >= 20, 30, "the zoom after a tap")

@@ -99,7 +99,6 @@
   var cellsCtx = cells.getContext("2d");
   var shot = null;         // what the picture shows: {x0, y0, scale, w, h} (map units)
   var marksStale = true;   // this fan's seats or the cursor changed
-  var placed = null;       // the layer's offset (CSS px) and scale, as last set
   var stale = true;        // availability changed since the picture was rendered
   var builtAt = 0;
   var settleTimer = null;
@@ -505,14 +504,21 @@
       need.x1 <= picture.x0 + picture.w + slack && need.y1 <= picture.y0 + picture.h + slack;
   }
 
-  // Moves and scales the layer so the picture lies where the view wants it.
-  function place() {
-    if (!shot) { return; }
+  // Where the layer goes for the view: its offset (CSS px, whole device
+  // pixels when not scaled, so the picture is shown pixel for pixel) and scale.
+  function placement() {
     var seen = visibleBox();
     var factor = view.scale / shot.scale;
     var x = (shot.x0 - seen.x) * view.scale, y = (shot.y0 - seen.y) * view.scale;
     if (factor === 1) { x = Math.round(x * ratio) / ratio; y = Math.round(y * ratio) / ratio; }
-    placed = { x: x, y: y, factor: factor };
+    return { x: x, y: y, factor: factor };
+  }
+
+  // Moves and scales the layer so the picture lies where the view wants it.
+  function place() {
+    if (!shot) { return; }
+    var placed = placement();
+    var x = placed.x, y = placed.y, factor = placed.factor;
     layer.style.transform = "translate(" + x + "px," + y + "px) scale(" + factor + ")";
   }
 
@@ -887,6 +893,9 @@
       if (event.pointerType === "mouse" && event.button !== 0) { return; }
       stopAnimation();
       if (box.setPointerCapture) { try { box.setPointerCapture(event.pointerId); } catch (e) { /* ignore */ } }
+      // The first finger of a new touch: pointers a lost gesture left behind
+      // (no pointerup came) must not turn this one into a pinch.
+      if (event.isPrimary) { pointers = {}; }
       if (!ids().length) { tapOk = true; }
       pointers[event.pointerId] = { x: event.clientX, y: event.clientY };
       begin();
@@ -1281,8 +1290,9 @@
     seatPoint: function (index) {
       if (index < 0 || index >= count) { return null; }
       var rect = origin();
-      if (placed && shot) {
+      if (shot) {
         // Where the picture shows it (the layer's offset is whole pixels).
+        var placed = placement();
         return {
           x: rect.left + placed.x + (xs[index] - shot.x0) * shot.scale * placed.factor,
           y: rect.top + placed.y + (ys[index] - shot.y0) * shot.scale * placed.factor
