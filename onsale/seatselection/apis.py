@@ -28,16 +28,33 @@ from onsale.waitingroom.access import AccessTokenRequired
 # --- Seat maps ------------------------------------------------------------------
 
 
+def _accepts_gzip(request: HttpRequest) -> bool:
+    for coding in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, parameters = coding.strip().partition(";")
+        if name.strip().lower() == "gzip":
+            return parameters.replace(" ", "").lower() not in ("q=0", "q=0.0")
+    return False
+
+
 def _seatmap_response(
     request: HttpRequest, event_id: int, max_age: int
 ) -> HttpResponse:
+    """The map document, gzip-compressed for a client that accepts it (the
+    compressed copy is cached with the document; a proxy in front passes it
+    on as it is). Each encoding has its own ETag, so a 304 never answers for
+    the other one."""
     document = selectors.seatmap_document_get(event_id=event_id)
-    etag = document.etag
+    compressed = _accepts_gzip(request)
+    etag = document.etag[:-1] + '-gzip"' if compressed else document.etag
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponse(status=304)
+    elif compressed:
+        response = HttpResponse(document.body_gzip, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(document.body, content_type="application/json")
     response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = (
         f"public, max-age={max_age}" if max_age else "private, no-cache"
     )

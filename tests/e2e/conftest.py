@@ -54,6 +54,8 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
 # Generous: two cores are shared with other work.
 TIMEOUT_MS = 30_000
 WEIGHTS: dict[str, dict[str, dict[str, Any]]] = {}
+# Lines of measured figures (the large seat map's) for the end of the output.
+FIGURES: list[str] = []
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -71,6 +73,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if WEIGHTS:
         terminalreporter.write_sep("-", "page weight and first render (e2e)")
         for line in weight_lines():
+            terminalreporter.write_line(line)
+    if FIGURES:
+        terminalreporter.write_sep("-", "seat map drawing and panning (e2e)")
+        for line in FIGURES:
             terminalreporter.write_line(line)
 
 
@@ -556,8 +562,79 @@ def fan_on_seat_map(fan: Fan, event: Any, email: str) -> None:
 
 
 def seat_map_ready(fan: Fan, seats: int) -> None:
+    """Until the map has drawn all its `seats` at the whole-venue view, is live
+    and says the fan may choose."""
     from playwright.sync_api import expect
 
-    expect(fan.page.locator("#seats-layer circle")).to_have_count(seats)
+    expect(fan.page.locator("#seats-map")).to_have_attribute("data-drawn", str(seats))
     expect(fan.page.locator("#seats-live")).to_have_text("Live.")
     expect(fan.page.locator("#seats-status")).to_contain_text("Choose seats")
+
+
+def seat_point(page: Any, index: int) -> dict[str, float]:
+    """Where seat `index` is on the screen (CSS pixels), as the page draws it."""
+    point = page.evaluate("i => window.onsaleSeatMap.seatPoint(i)", index)
+    assert point is not None, f"no seat {index}"
+    return point
+
+
+def seat_pick(fan: Fan, index: int) -> None:
+    """Click (desktop) or tap (phone) seat `index` where the canvas shows it."""
+    point = seat_point(fan.page, index)
+    if fan.viewport == "phone":
+        fan.page.touchscreen.tap(point["x"], point["y"])
+    else:
+        fan.page.mouse.click(point["x"], point["y"])
+
+
+def seat_state(page: Any, index: int) -> str:
+    """available, selected, taken or mine."""
+    return str(page.evaluate("i => window.onsaleSeatMap.seatState(i)", index))
+
+
+def seat_pixel(page: Any, index: int) -> tuple[int, int, int]:
+    """The colour on the screen at seat `index` (left of its centre, clear of
+    its number), once the map shows the current availability: read from a
+    screenshot, so it is what the fan sees."""
+    import io
+
+    from PIL import Image
+
+    wait_until(
+        lambda: not page.evaluate("() => window.onsaleSeatMap.stats().pending"),
+        TIMEOUT_MS / 1000,
+        "the seat map to settle",
+    )
+    # Where the seat is inside the map box: the same whether the page scrolls
+    # for the screenshot or not.
+    inside = page.evaluate(
+        """i => {
+          const rect = document.getElementById("seats-map").getBoundingClientRect();
+          const point = window.onsaleSeatMap.seatPoint(i);
+          const radius = window.onsaleSeatMap.view().radius;
+          const left = radius >= 4 ? radius * 0.7 : 0;
+          return {x: point.x - left - rect.left, y: point.y - rect.top};
+        }""",
+        index,
+    )
+    ratio = page.evaluate("() => window.devicePixelRatio")
+    png = page.locator("#seats-map").screenshot(scale="device", animations="disabled")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    at = (int(inside["x"] * ratio), int(inside["y"] * ratio))
+    red, green, blue = image.getpixel(at)
+    return (red, green, blue)
+
+
+TAKEN_RGB = (0x87, 0x90, 0x9B)
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+
+
+def wait_for_seat_state(page: Any, index: int, state: str) -> None:
+    wait_until(
+        lambda: seat_state(page, index) == state,
+        TIMEOUT_MS / 1000,
+        f"seat {index} to be {state}",
+    )

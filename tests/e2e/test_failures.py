@@ -18,17 +18,23 @@ from onsale.waitingroom.admission import waitingroom_live_config_push
 from onsale.waitingroom.models import WaitingRoomConfig
 from onsale.waitingroom.services import admission_session_start, queue_position_get
 from tests.e2e.conftest import (
+    TAKEN_RGB,
+    Fan,
     event_on_sale,
     fan_on_seat_map,
+    seat_pick,
+    seat_pixel,
+    wait_for_seat_state,
     wait_until,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _hold_seats(page: Any, indexes: list[int]) -> None:
+def _hold_seats(fan: Fan, indexes: list[int]) -> None:
+    page = fan.page
     for index in indexes:
-        page.locator(f'#seats-layer circle[data-i="{index}"]').click()
+        seat_pick(fan, index)
     page.get_by_role("button", name="Hold selected seats").click()
     expect(page.locator("#seats-held-list li")).to_have_count(len(indexes))
 
@@ -39,7 +45,7 @@ def test_a_declined_card_keeps_the_seats_for_another_card(stack, fans):
     fan = fans(stack.url, "phone", "declined")
     fan_on_seat_map(fan, event, user.email)
     page = fan.page
-    _hold_seats(page, [12, 13])
+    _hold_seats(fan, [12, 13])
     page.get_by_role("link", name="Continue to checkout").click()
     page.wait_for_url(re.compile(r".*/checkout/\d+/\d+/$"))
 
@@ -73,7 +79,7 @@ def test_a_charge_of_unknown_outcome_says_the_bank_is_asked_then_the_result(
     fan = fans(stack.url, "desktop", "confirming")
     fan_on_seat_map(fan, event, UserFactory().email)
     page = fan.page
-    _hold_seats(page, [40])
+    _hold_seats(fan, [40])
     page.get_by_role("link", name="Continue to checkout").click()
     page.wait_for_url(re.compile(r".*/checkout/\d+/\d+/$"))
 
@@ -107,7 +113,7 @@ def test_a_hold_that_runs_out_cannot_be_paid(stack, fans):
     fan = fans(short, "desktop", "hold-expired")
     fan_on_seat_map(fan, event, UserFactory().email)
     page = fan.page
-    _hold_seats(page, [20])
+    _hold_seats(fan, [20])
     page.get_by_role("link", name="Continue to checkout").click()
     page.wait_for_url(re.compile(r".*/checkout/\d+/\d+/$"))
 
@@ -130,8 +136,7 @@ def test_a_seat_just_taken_by_someone_else_leaves_the_selection(stack, fans):
     fan = fans(stack.url, "desktop", "seat-taken")
     fan_on_seat_map(fan, event, UserFactory().email)
     page = fan.page
-    seat = page.locator('#seats-layer circle[data-i="33"]')
-    seat.click()
+    seat_pick(fan, 33)
     expect(page.locator("#seats-selection li")).to_have_count(1)
 
     # another fan holds that seat first
@@ -148,11 +153,12 @@ def test_a_seat_just_taken_by_someone_else_leaves_the_selection(stack, fans):
 
     alert = page.locator("#seats-alert")
     expect(alert).to_contain_text("was just taken by someone else")
-    expect(seat).to_have_class(re.compile("taken"))
+    wait_for_seat_state(page, 33, "taken")
+    assert seat_pixel(page, 33) == TAKEN_RGB
     expect(page.locator("#seats-selection li")).to_have_count(0)
     expect(page.get_by_role("button", name="Hold selected seats")).to_be_disabled()
     fan.shot("seat-taken")
-    seat.click()
+    seat_pick(fan, 33)
     expect(page.locator("#seats-status")).to_contain_text("is taken")
 
 
@@ -172,7 +178,7 @@ def test_an_ended_shopping_session_sends_the_fan_back_to_the_waiting_room(stack,
     fan_on_seat_map(fan, event, user.email)
     page = fan.page
     fan.expect_error("/holds")
-    page.locator('#seats-layer circle[data-i="40"]').tap()
+    seat_pick(fan, 40)
     _wait_for_session_end(event, user)
     page.get_by_role("button", name="Hold selected seats").click()
 

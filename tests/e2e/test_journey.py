@@ -20,7 +20,16 @@ from onsale.orders.models import Order
 from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.usermgmt.models import User
 from onsale.waitingroom.services import queue_join
-from tests.e2e.conftest import PASSWORD, event_on_sale, seat_map_ready, wait_until
+from tests.e2e.conftest import (
+    PASSWORD,
+    TAKEN_RGB,
+    event_on_sale,
+    seat_map_ready,
+    seat_pick,
+    seat_pixel,
+    wait_for_seat_state,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,10 +138,11 @@ def test_a_fan_queues_buys_two_seats_and_cancels(stack, fans, viewport):
     seat_map_ready(rival, 80)
 
     # the rival holds seat index 5; the fan sees it greyed out live
-    rival.page.locator('#seats-layer circle[data-i="5"]').click()
+    seat_pick(rival, 5)
     rival.page.get_by_role("button", name="Hold selected seats").click()
     expect(rival.page.locator("#seats-held")).to_be_visible()
-    expect(page.locator('#seats-layer circle[data-i="5"]')).to_have_class("taken")
+    wait_for_seat_state(page, 5, "taken")
+    assert seat_pixel(page, 5) == TAKEN_RGB
     fan.shot("rival-hold-live")
 
     # the fan picks two seats: by keyboard on the desktop, by touch on the phone
@@ -144,8 +154,8 @@ def test_a_fan_queues_buys_two_seats_and_cancels(stack, fans, viewport):
         expect(page.locator("#seats-cursor")).to_contain_text("seat 2")
         page.keyboard.press("Enter")
     else:
-        page.locator('#seats-layer circle[data-i="0"]').tap()
-        page.locator('#seats-layer circle[data-i="1"]').tap()
+        seat_pick(fan, 0)
+        seat_pick(fan, 1)
     expect(page.locator("#seats-selection li")).to_have_count(2)
     expect(page.locator("#seats-total")).to_have_text("Total 100.00 EUR")
     page.get_by_role("button", name="Hold selected seats").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from decimal import Decimal
 
@@ -37,6 +38,35 @@ def test_public_map_document_is_compact_and_cacheable(api_client, seated_event):
         HTTP_IF_NONE_MATCH=response["ETag"],
     )
     assert again.status_code == 304
+
+
+def test_public_map_document_is_gzipped_for_a_client_that_accepts_it(
+    api_client, seated_event
+):
+    url = f"/api/v1/events/{seated_event.pk}/seats"
+    plain = api_client.get(url)
+
+    packed = api_client.get(url, HTTP_ACCEPT_ENCODING="br, gzip;q=0.8")
+
+    assert packed.status_code == 200
+    assert packed["Content-Encoding"] == "gzip"
+    assert packed["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 2
+    # each encoding has its own ETag, and a 304 only for its own
+    assert packed["ETag"] != plain["ETag"]
+    assert plain.get("Content-Encoding") is None
+    again = api_client.get(
+        url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]
+    )
+    assert again.status_code == 304
+    other = api_client.get(
+        url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=plain["ETag"]
+    )
+    assert other.status_code == 200
+    refused = api_client.get(url, HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert refused.get("Content-Encoding") is None
+    assert refused.content == plain.content
 
 
 def test_unpublished_event_map_is_404_for_fans(api_client, organizer_client, organizer):
@@ -81,6 +111,87 @@ def test_seatmap_document_get_lists_the_seats_in_index_order(seated_event):
 
     body = json.loads(document.body)
     assert [seat[0] for seat in body["seats"]] == seat_ids(seated_event)
+
+
+def _rows_map(rows: list[tuple[str, int, list[tuple[float, float]]]]) -> dict:
+    """A one-section map in the full form: (label, rank, [(x, y), ...])."""
+    return {
+        "categories": [{"code": "A", "name": "Stalls", "price": "10.00"}],
+        "sections": [
+            {
+                "name": "Floor",
+                "rows": [
+                    {
+                        "label": label,
+                        "rank": rank,
+                        "seats": [
+                            {"label": str(n + 1), "x": x, "y": y, "category": "A"}
+                            for n, (x, y) in enumerate(points)
+                        ],
+                    }
+                    for label, rank, points in rows
+                ],
+            }
+        ],
+    }
+
+
+def test_seatmap_document_get_puts_the_stage_above_front_rows_at_the_top(
+    seated_event,
+):
+    body = json.loads(selectors.seatmap_document_get(event_id=seated_event.pk).body)
+
+    # SMALL_MAP: 10 seats a row from x 0 to 9, its front rows at the top: a
+    # box half the venue wide, centred on the front rows, two units above
+    assert body["stage"] == {
+        "label": "Stage",
+        "side": "top",
+        "x": 2.25,
+        "y": -4,
+        "w": 4.5,
+        "h": 2,
+    }
+    # the fields that were there before are unchanged
+    assert body["bounds"] == {"min_x": 0.0, "min_y": 0.0, "max_x": 9.0, "max_y": 8.0}
+
+
+def test_seatmap_document_get_puts_the_stage_on_the_side_of_the_best_rows():
+    bottom = EventFactory()
+    seatmap_replace(
+        event=bottom,
+        data=_rows_map(
+            [
+                ("C", 2, [(0, 0), (10, 0)]),
+                ("B", 1, [(0, 5), (10, 5)]),
+                ("A", 0, [(0, 10), (10, 10)]),
+            ]
+        ),
+    )
+    right = EventFactory()
+    seatmap_replace(
+        event=right,
+        data=_rows_map([("B", 1, [(0, 0), (0, 10)]), ("A", 0, [(20, 0), (20, 10)])]),
+    )
+
+    below = json.loads(selectors.seatmap_document_get(event_id=bottom.pk).body)
+    beside = json.loads(selectors.seatmap_document_get(event_id=right.pk).body)
+
+    assert below["stage"] == {
+        "label": "Stage",
+        "side": "bottom",
+        "x": 2.5,
+        "y": 12,
+        "w": 5,
+        "h": 2,
+    }
+    assert beside["stage"] == {
+        "label": "Stage",
+        "side": "right",
+        "x": 22,
+        "y": 2.5,
+        "w": 2,
+        "h": 5,
+    }
 
 
 def test_hold_get_and_hold_find_return_only_the_owners_hold(seated_event, fan):

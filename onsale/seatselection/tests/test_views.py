@@ -26,7 +26,7 @@ def test_the_seat_page_renders_for_a_signed_in_fan(client, fan, seated_event):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<svg" in html
+    assert '<canvas id="seats-canvas"' in html
     assert f"/api/v1/events/{seated_event.pk}/seats/stream" in html
     assert "seatselection/seats.js" in html
     assert "csrftoken" in response.cookies
