@@ -15,22 +15,68 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Fan, wait_until
+from tests.e2e.conftest import ROOT, Fan, seat_map_ready, wait_until
 from tests.faults.local_http import answers_200, free_port
 from tests.faults.redis_server import RedisServer
 
 DEMO_PASSWORD = "demo-password-123"
+DEMO_SEATS = 5_000
+# The demo's on-sale starts a few minutes after ./bin/run loads it; the
+# purchase test moves it to a minute ago, as an organizer may, through the
+# project's own services in the stack's own database.
+ONSALE_NOW = """
+from datetime import timedelta
+from django.utils import timezone
+from onsale.events.models import Event
+from onsale.waitingroom.admission import waitingroom_config_ensure, waitingroom_live_config_push
+event = Event.objects.get(name="Demo Arena Night")
+onsale_at = timezone.now() - timedelta(minutes=1)
+Event.objects.filter(pk=event.pk).update(onsale_at=onsale_at)
+config = waitingroom_config_ensure(event_id=event.pk)
+config.onsale_at = onsale_at
+config.prequeue_opens_at = onsale_at - timedelta(hours=1)
+config.version += 1
+config.save()
+waitingroom_live_config_push(config=config)
+"""
+
+
+@dataclass
+class BinRun:
+    url: str
+    env: dict[str, str]
+
+    def manage(self, *args: str) -> None:
+        """`manage.py` as bin/run's own processes run it (its settings, its
+        SQLite database, its Redis)."""
+        env = {
+            **self.env,
+            "DJANGO_DEBUG": "true",
+            "DJANGO_SETTINGS_MODULE": "onsale.config.settings",
+            "ONSALE_PUBLIC_URL": self.url,
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+
+
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def bin_run(tmp_path_factory: Any) -> Iterator[str]:
+def bin_run(tmp_path_factory: Any) -> Iterator[BinRun]:
     folder = tmp_path_factory.mktemp("bin-run")
     redis_server = RedisServer()
     redis_server.start()
@@ -67,7 +113,7 @@ def bin_run(tmp_path_factory: Any) -> Iterator[str]:
             return answers_200(f"{base}/readyz")
 
         wait_until(up, 300, "./bin/run")
-        yield base
+        yield BinRun(url=base, env=env)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -85,6 +131,10 @@ def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, dict(response.headers), response.read()
 
 
+def _page_width(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
 def _demo_queue_path(base: str) -> str:
     _, _, body = _get(f"{base}/")
     found = re.search(r'href="(/events/\d+/queue)"', body.decode())
@@ -93,16 +143,18 @@ def _demo_queue_path(base: str) -> str:
 
 
 def test_every_page_asset_is_served_compressed(bin_run):
-    pages = ["/", _demo_queue_path(bin_run), "/login/"]
+    pages = ["/", _demo_queue_path(bin_run.url), "/login/"]
     assets: set[str] = set()
     for page in pages:
-        status, _, body = _get(f"{bin_run}{page}")
+        status, _, body = _get(f"{bin_run.url}{page}")
         assert status == 200
         assets.update(ASSET.findall(body.decode()))
     assert any(path.endswith(".css") for path in assets)
     assert any(path.endswith(".js") for path in assets)
     for path in sorted(assets):
-        status, headers, body = _get(f"{bin_run}{path}", **{"Accept-Encoding": "gzip"})
+        status, headers, body = _get(
+            f"{bin_run.url}{path}", **{"Accept-Encoding": "gzip"}
+        )
         assert status == 200, path
         # Compressed once by collectstatic, not on every request.
         assert headers["Content-Encoding"] == "gzip", path
@@ -115,9 +167,9 @@ def test_every_page_asset_is_served_compressed(bin_run):
 
 def test_the_site_printed_by_bin_run_works_in_a_browser(bin_run, browser):
     """Styled pages, scripts running, no failed request, for a demo fan."""
-    fan = Fan(browser, bin_run, "phone", "bin-run")
+    fan = Fan(browser, bin_run.url, "phone", "bin-run")
     page = fan.page
-    queue_path = _demo_queue_path(bin_run)
+    queue_path = _demo_queue_path(bin_run.url)
     page.goto(f"/login/?next={queue_path}")
     # The site's stylesheet applies: its colour custom property, its margin.
     assert (
@@ -144,11 +196,11 @@ def test_the_site_printed_by_bin_run_works_in_a_browser(bin_run, browser):
 def test_queue_page_refreshes_itself_when_its_script_does_not_load(bin_run, browser):
     """The fallback is a plain meta refresh that the script cancels, not one
     inside <noscript> (which never runs when the script merely fails)."""
-    queue_path = _demo_queue_path(bin_run)
+    queue_path = _demo_queue_path(bin_run.url)
     loads: dict[str, int] = {}
     contexts = []
     for label, block in (("blocked", True), ("running", False)):
-        context = browser.new_context(base_url=bin_run)
+        context = browser.new_context(base_url=bin_run.url)
         if block:
             context.route(
                 re.compile(r".*/waitingroom/queue[^/]*\.js$"),
@@ -173,3 +225,54 @@ def test_queue_page_refreshes_itself_when_its_script_does_not_load(bin_run, brow
     assert loads["running"] == 1  # the script cancelled the refresh
     for context, _ in contexts:
         context.close()
+
+
+def test_a_new_fan_buys_two_seats_on_the_site_bin_run_prints(bin_run, browser):
+    """The whole purchase on a phone, against ./bin/run alone: sign up from
+    the waiting room, join, be admitted, hold the best two seats, pay with the
+    fake provider's test card, and get the tickets the worker issues."""
+    from playwright.sync_api import expect
+
+    bin_run.manage("shell", "-c", ONSALE_NOW)
+    fan = Fan(browser, bin_run.url, "phone", "bin-run-purchase")
+    page = fan.page
+    queue_path = _demo_queue_path(bin_run.url)
+
+    page.goto("/")
+    page.get_by_role("link", name=re.compile(r"^Waiting room of ")).first.click()
+    page.wait_for_url(f"{bin_run.url}{queue_path}")
+    page.get_by_role("link", name="Sign up", exact=True).last.click()
+    page.wait_for_url(re.compile(r".*/signup/\?next="))
+    page.get_by_label("Email").fill("new-fan@bin-run.test")
+    page.get_by_label("Name").fill("Ada Fan")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(f"{bin_run.url}{queue_path}")
+    page.get_by_role("button", name="Join the queue").click()
+
+    page.wait_for_url(re.compile(r".*/events/\d+/seats$"), timeout=60_000)
+    seat_map_ready(fan, DEMO_SEATS)
+    fan.shot("seat-map")
+    widths = {"seats": _page_width(page)}
+    page.get_by_label("How many").fill("2")
+    page.get_by_role("button", name="Find and hold the best seats").click()
+    expect(page.locator("#seats-held-list li")).to_have_count(2)
+    fan.shot("held")
+
+    page.get_by_role("link", name="Continue to checkout").click()
+    page.wait_for_url(re.compile(r".*/checkout/\d+/\d+/$"))
+    expect(page.locator("table.lines tbody tr")).to_have_count(2)
+    fan.shot("checkout")
+    widths["checkout"] = _page_width(page)
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    page.wait_for_url(re.compile(r".*/orders/\d+/\?placed=1$"), timeout=60_000)
+    expect(page.locator(".notice").first).to_contain_text("Thank you!")
+    # The worker ./bin/run started issues the tickets; the page refreshes.
+    expect(page.locator("#tickets img")).to_have_count(2, timeout=120_000)
+    fan.shot("tickets")
+    widths["order"] = _page_width(page)
+    # Every page fits the 360 px screen; nothing failed to load or logged an error.
+    assert widths == {"seats": 360, "checkout": 360, "order": 360}, widths
+    fan.assert_clean()
+    fan.context.close()
