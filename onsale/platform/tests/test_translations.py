@@ -260,3 +260,44 @@ def test_no_fan_template_has_unmarked_english(name):
     ]
 
     assert words == []
+
+
+# A script's marked text: gettext("..."), pgettext("context", "..."), and
+# ngettext("...", "...", n), with plain double-quoted literals.
+_SCRIPT_CALL = re.compile(
+    r'\b(gettext|pgettext|ngettext)\(\s*("(?:[^"\\]|\\.)*")'
+    r'(?:\s*,\s*("(?:[^"\\]|\\.)*"))?'
+)
+
+
+def _script_messages(source: str) -> set[tuple[str | None, str]]:
+    found: set[tuple[str | None, str]] = set()
+    for function, first, second in _SCRIPT_CALL.findall(source):
+        if function == "pgettext":
+            found.add((ast.literal_eval(first), ast.literal_eval(second)))
+        else:
+            found.add((None, ast.literal_eval(first)))
+    return found
+
+
+def test_the_script_finder_reads_the_three_kinds_of_call():
+    found = _script_messages(
+        'say(gettext("Hi %(name)s"), {}); pgettext("state", "open");\n'
+        'ngettext(\n  "one \\"x\\"",\n  "many", n); gettext(variable);'
+    )
+
+    assert found == {(None, "Hi %(name)s"), ("state", "open"), (None, 'one "x"')}
+
+
+@pytest.mark.parametrize("app", JAVASCRIPT_CATALOG_APPS)
+def test_every_script_text_is_in_the_apps_script_catalog(app):
+    """A text marked in a script but missing from djangojs.po (bin/messages not
+    run) would stay English in every language."""
+    folder = PACKAGE / app.removeprefix("onsale.")
+    marked: set[tuple[str | None, str]] = set()
+    for script in sorted((folder / "static").glob("**/*.js")):
+        marked |= _script_messages(script.read_text(encoding="utf-8"))
+    for catalog in sorted(folder.glob("locale/*/LC_MESSAGES/djangojs.po")):
+        entries = {(entry.msgctxt, entry.msgid) for entry in parse_po(catalog)}
+
+        assert marked and marked - entries == set(), catalog
