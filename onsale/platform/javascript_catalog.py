@@ -44,7 +44,10 @@ class LanguageJavaScriptCatalog(JavaScriptCatalog):
         if language not in dict(settings.LANGUAGES):
             raise Http404("No such language.")
         with translation.override(language):
-            return super().get(request, *args, **kwargs)
+            response = super().get(request, *args, **kwargs)
+        # The locale middleware would name the request's language instead.
+        response["Content-Language"] = language
+        return response
 
 
 javascript_catalog = cache_control(public=True)(

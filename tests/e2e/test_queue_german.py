@@ -90,3 +90,31 @@ def test_the_turn_comes_in_german(stack, fans):
     ]
     _pattern, title = alerts["buzz"][0]
     assert title == f"Sie sind dran! Warteraum · {event.name}"
+
+
+def test_the_page_works_in_english_words_when_the_catalog_does_not_load(stack, fans):
+    # given a German fan whose browser gets an empty catalog (a failed load)
+    event = event_on_sale(organizer=OrganizerFactory(), onsale_in=timedelta(minutes=30))
+    fan = fans(stack.url, "phone", "german-no-catalog")
+    fan.context.set_extra_http_headers({"Accept-Language": "de"})
+    fan.context.route(
+        "**/i18n/js/**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/javascript", body=""
+        ),
+    )
+    page = fan.page
+    queue = f"/events/{event.pk}/queue"
+    fan.login(UserFactory().email, queue)
+    page.get_by_role("button", name="In die Warteschlange einreihen").click()
+    page.wait_for_url(f"{stack.url}{queue}")
+    fan.wait_for_status_poll()
+
+    # then the script still runs (it took over from the page's refresh) and
+    # writes its own texts in English, the page's server text staying German
+    expect(page.locator("#queue-refresh-note")).to_be_hidden()
+    countdown = page.locator("#queue-countdown")
+    expect(countdown).to_have_text(re.compile(r"^(29|30) min \d+ s$"))
+    expect(page.locator(".queue-lead")).to_have_text(
+        "Sie sind in der Vorwarteschlange."
+    )

@@ -236,6 +236,7 @@ def test_the_script_catalog_is_german_for_its_address_and_cacheable():
     assert '"waiting room state\\u0004paused": "pausiert"' in body
     assert "About %(ahead)s person is ahead of you." in body  # the plural's key
     assert "Etwa %(ahead)s Personen sind vor Ihnen." in body
+    assert response["Content-Language"] == "de"
     cache_control = response["Cache-Control"]
     assert "public" in cache_control and "max-age=3600" in cache_control
     # only the apps with translated scripts: not Django admin's own texts
