@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from onsale.config import bench_views
 from onsale.events import views as event_views
+from onsale.platform.javascript_catalog import javascript_catalog
 from onsale.platform.observability import health, metrics, ops
 
 handler400 = "onsale.platform.exceptions.handler400"
@@ -46,6 +47,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The language switch in every page's footer (Django's set_language: POST
     # sets the language cookie and goes back). Every service mounts it, so the
     # Ingress's catch-all route reaches it whichever pods serve "/".
+    # The texts of the pages' scripts, in the language the address names.
+    path("i18n/js/<str:language>/", javascript_catalog, name="javascript-catalog"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

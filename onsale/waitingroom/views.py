@@ -7,6 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from onsale.events.models import Event
@@ -19,17 +21,28 @@ NOSCRIPT_REFRESH_SECONDS = 20
 
 
 def duration_text(seconds: float, *, precise: bool = False) -> str:
-    """A duration in plain words, as queue.js writes it: "4 min", "1 h 5 min",
-    under a minute "less than a minute"; `precise` (the countdown) keeps the
-    seconds under an hour: "4 min 10 s", "42 s"."""
+    """A duration in plain words in the fan's language, as queue.js writes it
+    (the same catalog entries): "4 min", "1 h 5 min", under a minute "less
+    than a minute"; `precise` (the countdown) keeps the seconds under an hour:
+    "4 min 10 s", "42 s"."""
     seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes} min"
+        return gettext("%(hours)s h %(minutes)s min") % {
+            "hours": hours,
+            "minutes": minutes,
+        }
     if minutes:
-        return f"{minutes} min {secs} s" if precise else f"{minutes} min"
-    return f"{secs} s" if precise else "less than a minute"
+        if precise:
+            return gettext("%(minutes)s min %(seconds)s s") % {
+                "minutes": minutes,
+                "seconds": secs,
+            }
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    if precise:
+        return gettext("%(seconds)s s") % {"seconds": secs}
+    return gettext("less than a minute")
 
 
 # Refusals a fan's click on the page can meet, said on the page (an HTML form
@@ -48,6 +61,35 @@ PAGE_ERRORS: tuple[type[DomainError], ...] = (
     exceptions.PlaceChanged,
     exceptions.EventSoldOut,
 )
+# What the page says for each refusal, in the fan's language (the JSON API
+# keeps the errors' English messages and their codes).
+PAGE_MESSAGES = {
+    exceptions.QueueClosed.code: _("This waiting room is closed."),
+    exceptions.QueueNotOpen.code: _("This waiting room is not open yet."),
+    exceptions.JoinRateLimited.code: _(
+        "Too many attempts to join from this address; try again shortly."
+    ),
+    exceptions.NotInQueue.code: _("You have not joined this waiting room."),
+    exceptions.NotAdmitted.code: _("It is not your turn yet."),
+    exceptions.AdmissionExpired.code: _(
+        "Your admission was not claimed in time or your session is over."
+    ),
+    exceptions.AdmissionPaused.code: _(
+        "Admission is paused for the moment; try again shortly."
+    ),
+    exceptions.RoomFull.code: _(
+        "The maximum number of active shoppers has been reached."
+    ),
+    exceptions.TurnGraceOver.code: _(
+        "Your turn passed and can no longer be taken back; "
+        "you can rejoin at the back of the line."
+    ),
+    exceptions.TurnNotOver.code: _("Your turn has not passed: you keep your place."),
+    exceptions.PlaceChanged.code: _(
+        "Your place in this line has changed; reload the page."
+    ),
+    exceptions.EventSoldOut.code: _("Nothing is left to choose right now."),
+}
 
 
 def _page_action(request: HttpRequest, event_id: int, user_id: int) -> None:
@@ -89,7 +131,7 @@ def queue_page(request: HttpRequest, event_id: int) -> HttpResponse:
             _page_action(request, event.pk, int(request.user.pk))
         except PAGE_ERRORS as exc:
             # An HTML form has no JSON handler to render this: say it on the page.
-            error = exc.message
+            error = str(PAGE_MESSAGES.get(exc.code, exc.message))
             status_code = {
                 exceptions.JoinRateLimited: 429,
                 exceptions.NotInQueue: 404,

@@ -1,5 +1,6 @@
-"""The translation catalogs: every entry translated, the compiled files up to
-date, and no fan-facing template with English text left unmarked."""
+"""The translation catalogs (templates and Python in `django.po`, scripts in
+`djangojs.po`): every entry translated, the compiled files up to date, and no
+fan-facing template with English text left unmarked."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from onsale.platform.javascript_catalog import JAVASCRIPT_CATALOG_APPS
+
 PACKAGE = Path(settings.BASE_DIR) / "onsale"
-CATALOGS = sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/django.po"))
+CATALOGS = sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/*.po"))
 
 # The fan pages whose every string is marked for translation.
 TRANSLATED_TEMPLATES = [
@@ -34,6 +37,8 @@ TRANSLATED_TEMPLATES = [
     "orders/templates/orders/order_cancel.html",
     "orders/templates/orders/order_detail.html",
     "orders/templates/orders/order_list.html",
+    "waitingroom/templates/waitingroom/queue.html",
+    "waitingroom/templates/waitingroom/_room_state.html",
 ]
 # Words that are the same in every language.
 UNTRANSLATABLE = {"onsale"}
@@ -43,6 +48,7 @@ NOT_YET_MARKED: dict[str, set[str]] = {}
 @dataclass
 class Entry:
     msgid: str
+    msgctxt: str | None = None
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
     fuzzy: bool = False
@@ -55,14 +61,15 @@ def parse_po(path: Path) -> list[Entry]:
     entries: list[Entry] = []
     entry: Entry | None = None
     flags: set[str] = set()
+    context: str | None = None
     key = ""
     lines = path.read_text(encoding="utf-8").splitlines()
 
     def close() -> None:
-        nonlocal entry, flags
+        nonlocal entry, flags, context
         if entry is not None and entry.msgid != "":
             entries.append(entry)
-        entry, flags = None, set()
+        entry, flags, context = None, set(), None
 
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
@@ -74,19 +81,27 @@ def parse_po(path: Path) -> list[Entry]:
             continue
         if text.startswith("#"):
             continue
-        match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[(\d+)\])?)\s+(".*")$', text)
+        match = re.match(
+            r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[(\d+)\])?)\s+(".*")$', text
+        )
         if match:
-            if match.group(1) == "msgid":
-                fuzzy = "fuzzy" in flags
-                close()
-                entry = Entry(msgid="", fuzzy=fuzzy, line=number)
-            assert entry is not None, f"{path}:{number}: {match.group(1)} before msgid"
-            key = match.group(1)
             value = ast.literal_eval(match.group(3))
+            key = match.group(1)
+            if key == "msgctxt":
+                context = value
+                continue
+            if key == "msgid":
+                fuzzy, entry_context = "fuzzy" in flags, context
+                close()
+                entry = Entry(msgid="", msgctxt=entry_context, fuzzy=fuzzy, line=number)
+            assert entry is not None, f"{path}:{number}: {match.group(1)} before msgid"
         else:
             assert text.startswith('"'), f"{path}:{number}: cannot read {raw!r}"
-            assert entry is not None
             value = ast.literal_eval(text)
+            if key == "msgctxt":
+                context = (context or "") + value
+                continue
+            assert entry is not None
         if key == "msgid":
             entry.msgid += value
         elif key == "msgid_plural":
@@ -102,7 +117,25 @@ def test_every_language_but_english_has_catalogs():
     languages = {path.parts[-3] for path in CATALOGS}
     assert languages == {code for code, _name in settings.LANGUAGES} - {"en"}
     apps = {path.relative_to(PACKAGE).parts[0] for path in CATALOGS}
-    assert {"platform", "usermgmt", "events", "seatselection", "orders"} <= apps
+    assert {
+        "platform",
+        "usermgmt",
+        "events",
+        "seatselection",
+        "orders",
+        "waitingroom",
+    } <= apps
+
+
+def test_every_app_with_translated_scripts_has_a_script_catalog():
+    """The apps the JavaScript catalog serves each have a djangojs catalog in
+    every language but English (bin/messages makes it)."""
+    languages = {code for code, _name in settings.LANGUAGES} - {"en"}
+    for app in JAVASCRIPT_CATALOG_APPS:
+        folder = PACKAGE / app.removeprefix("onsale.") / "locale"
+        for language in languages:
+            assert (folder / language / "LC_MESSAGES" / "djangojs.po").is_file(), app
+            assert (folder / language / "LC_MESSAGES" / "djangojs.mo").is_file(), app
 
 
 @pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -125,17 +158,20 @@ def test_the_po_parser_finds_an_empty_and_a_fuzzy_entry(tmp_path):
         'msgid "Done"\nmsgstr "Fertig"\n\n'
         '#, fuzzy, python-format\nmsgid "Hi %(name)s"\nmsgstr "Hallo %(name)s"\n\n'
         'msgid ""\n"Two "\n"lines"\nmsgstr ""\n\n'
-        'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "eins"\nmsgstr[1] ""\n',
+        'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "eins"\nmsgstr[1] ""\n\n'
+        'msgctxt "state"\nmsgid "open"\nmsgstr "offen"\n\nmsgid "open"\nmsgstr "auf"\n',
         encoding="utf-8",
     )
 
     entries = parse_po(catalog)
 
-    assert [(e.msgid, e.fuzzy, e.msgstr) for e in entries] == [
-        ("Done", False, {0: "Fertig"}),
-        ("Hi %(name)s", True, {0: "Hallo %(name)s"}),
-        ("Two lines", False, {0: ""}),
-        ("one", False, {0: "eins", 1: ""}),
+    assert [(e.msgctxt, e.msgid, e.fuzzy, e.msgstr) for e in entries] == [
+        (None, "Done", False, {0: "Fertig"}),
+        (None, "Hi %(name)s", True, {0: "Hallo %(name)s"}),
+        (None, "Two lines", False, {0: ""}),
+        (None, "one", False, {0: "eins", 1: ""}),
+        ("state", "open", False, {0: "offen"}),
+        (None, "open", False, {0: "auf"}),
     ]
 
 
@@ -148,11 +184,17 @@ def test_the_compiled_catalog_matches_its_po_file(path):
 
     expected: dict[object, str] = {}
     for entry in parse_po(path):
+        # gettext keys an entry with a context as "context\x04msgid".
+        msgid = (
+            entry.msgid
+            if entry.msgctxt is None
+            else f"{entry.msgctxt}\x04{entry.msgid}"
+        )
         if entry.msgid_plural is None:
-            expected[entry.msgid] = entry.msgstr[0]
+            expected[msgid] = entry.msgstr[0]
         else:
             for index, text in entry.msgstr.items():
-                expected[(entry.msgid, index)] = text
+                expected[(msgid, index)] = text
     compiled_entries = {key: text for key, text in catalog.items() if key != ""}
     assert compiled_entries == expected
 
@@ -162,7 +204,7 @@ def test_the_package_installs_the_compiled_catalogs():
     data (pyproject.toml), as the templates are."""
     pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
-    compiled = sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/django.mo"))
+    compiled = sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/*.mo"))
 
     left_out = [
         str(path.relative_to(PACKAGE))
@@ -218,3 +260,44 @@ def test_no_fan_template_has_unmarked_english(name):
     ]
 
     assert words == []
+
+
+# A script's marked text: gettext("..."), pgettext("context", "..."), and
+# ngettext("...", "...", n), with plain double-quoted literals.
+_SCRIPT_CALL = re.compile(
+    r'\b(gettext|pgettext|ngettext)\(\s*("(?:[^"\\]|\\.)*")'
+    r'(?:\s*,\s*("(?:[^"\\]|\\.)*"))?'
+)
+
+
+def _script_messages(source: str) -> set[tuple[str | None, str]]:
+    found: set[tuple[str | None, str]] = set()
+    for function, first, second in _SCRIPT_CALL.findall(source):
+        if function == "pgettext":
+            found.add((ast.literal_eval(first), ast.literal_eval(second)))
+        else:
+            found.add((None, ast.literal_eval(first)))
+    return found
+
+
+def test_the_script_finder_reads_the_three_kinds_of_call():
+    found = _script_messages(
+        'say(gettext("Hi %(name)s"), {}); pgettext("state", "open");\n'
+        'ngettext(\n  "one \\"x\\"",\n  "many", n); gettext(variable);'
+    )
+
+    assert found == {(None, "Hi %(name)s"), ("state", "open"), (None, 'one "x"')}
+
+
+@pytest.mark.parametrize("app", JAVASCRIPT_CATALOG_APPS)
+def test_every_script_text_is_in_the_apps_script_catalog(app):
+    """A text marked in a script but missing from djangojs.po (bin/messages not
+    run) would stay English in every language."""
+    folder = PACKAGE / app.removeprefix("onsale.")
+    marked: set[tuple[str | None, str]] = set()
+    for script in sorted((folder / "static").glob("**/*.js")):
+        marked |= _script_messages(script.read_text(encoding="utf-8"))
+    for catalog in sorted(folder.glob("locale/*/LC_MESSAGES/djangojs.po")):
+        entries = {(entry.msgctxt, entry.msgid) for entry in parse_po(catalog)}
+
+        assert marked and marked - entries == set(), catalog

@@ -3,6 +3,8 @@
 Each app with a `locale/` folder keeps its own catalog (settings.py says
 why). For each, Django's makemessages runs in the app's folder (it reads the
 folder it runs in): new strings come in, vanished ones go, translations stay.
+The apps whose scripts are translated (JAVASCRIPT_CATALOG_APPS) also get a
+`djangojs` catalog from their static JavaScript.
 Then the catalogs are compiled; the .mo files are committed with the .po files
 so that running the project never needs gettext. Afterwards every new or
 changed entry needs its translation (no empty msgstr, no fuzzy flag):
@@ -19,6 +21,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from onsale.platform.javascript_catalog import JAVASCRIPT_CATALOG_APPS
+
 
 class Command(BaseCommand):
     help = "Refresh every app's translation catalogs and compile them."
@@ -32,14 +36,20 @@ class Command(BaseCommand):
         try:
             for locale_dir in sorted(package.glob("*/locale")):
                 os.chdir(locale_dir.parent)
-                call_command(
-                    "makemessages",
-                    locale=languages,
-                    ignore_patterns=["tests", "migrations"],
-                    no_obsolete=True,
-                    add_location="file",
-                    verbosity=0,
-                )
+                app = f"onsale.{locale_dir.parent.name}"
+                domains = ["django"]
+                if app in JAVASCRIPT_CATALOG_APPS:
+                    domains.append("djangojs")
+                for domain in domains:
+                    call_command(
+                        "makemessages",
+                        locale=languages,
+                        domain=domain,
+                        ignore_patterns=["tests", "migrations"],
+                        no_obsolete=True,
+                        add_location="file",
+                        verbosity=0,
+                    )
                 call_command("compilemessages", locale=languages, verbosity=0)
                 self.stdout.write(
                     f"{locale_dir.relative_to(package.parent)}: {', '.join(languages)}"

@@ -4,7 +4,9 @@
    The place lives on the server (one per account), so a reload or a second
    device shows the same place. When the turn comes it alerts the fan (title,
    a short beep, a notification if they allowed it, a vibration); each of
-   these is skipped silently where the browser lacks it. */
+   these is skipped silently where the browser lacks it.
+   Its texts come from Django's JavaScript catalog, loaded just before it in
+   the page's language; without the catalog they stay English. */
 (function () {
   "use strict";
   var root = document.getElementById("queue");
@@ -23,6 +25,24 @@
   var alertOnTurn = state === "waiting" || state === "prequeue";
   var baseTitle = document.title;
   var audio = null;
+  // Django's catalog functions, or English where the catalog did not load.
+  var gettext = window.gettext || function (msgid) { return msgid; };
+  var ngettext = window.ngettext || function (singular, plural, count) {
+    return count === 1 ? singular : plural;
+  };
+  var pgettext = window.pgettext || function (context, msgid) { return msgid; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) { return String(values[name]); });
+  };
+  function say(format, values) { return interpolate(format, values, true); }
+  // The room's states, as the page's "Room" line names them.
+  var stateNames = {
+    scheduled: pgettext("waiting room state", "scheduled"),
+    prequeue: pgettext("waiting room state", "pre-queue"),
+    open: pgettext("waiting room state", "open"),
+    paused: pgettext("waiting room state", "paused"),
+    closed: pgettext("waiting room state", "closed")
+  };
 
   function text(id, value) {
     var node = document.getElementById(id);
@@ -38,9 +58,13 @@
   function duration(seconds, precise) {
     seconds = Math.max(0, Math.round(seconds));
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    if (h) { return h + " h " + m + " min"; }
-    if (m) { return precise ? m + " min " + s + " s" : m + " min"; }
-    return precise ? s + " s" : "less than a minute";
+    if (h) { return say(gettext("%(hours)s h %(minutes)s min"), { hours: h, minutes: m }); }
+    if (m) {
+      return precise
+        ? say(gettext("%(minutes)s min %(seconds)s s"), { minutes: m, seconds: s })
+        : say(gettext("%(minutes)s min"), { minutes: m });
+    }
+    return precise ? say(gettext("%(seconds)s s"), { seconds: s }) : gettext("less than a minute");
   }
 
   function now() { return Date.now() + skew; }
@@ -85,13 +109,13 @@
   function alertTurn() {
     if (!alertOnTurn) { return false; }
     alertOnTurn = false;
-    document.title = "Your turn! " + baseTitle;
+    document.title = say(gettext("Your turn! %(title)s"), { title: baseTitle });
     beep();
     try { if (navigator.vibrate) { navigator.vibrate([200, 100, 200]); } } catch (e) {}
     try {
       if (window.Notification && Notification.permission === "granted") {
-        new Notification("It is your turn", {
-          body: "Choose your seats for " + data.eventName + " now.",
+        new Notification(gettext("It is your turn"), {
+          body: say(gettext("Choose your seats for %(event)s now."), { event: data.eventName }),
           tag: "onsale-turn-" + data.eventId
         });
       }
@@ -109,7 +133,7 @@
     var notifications = !!(window.Notification && Notification.requestPermission);
     if (notifications && Notification.permission === "granted") {
       button.hidden = true;
-      text("queue-notify-note", "You will get a notification when it is your turn; this page also changes its title and beeps.");
+      text("queue-notify-note", gettext("You will get a notification when it is your turn; this page also changes its title and beeps."));
       return;
     }
     button.addEventListener("click", function () {
@@ -118,8 +142,8 @@
         button.hidden = true;
         var granted = notifications && Notification.permission === "granted";
         text("queue-notify-note", granted
-          ? "You will get a notification when it is your turn; this page also changes its title and beeps."
-          : "This page will change its title and beep when your turn comes (notifications are off in this browser).");
+          ? gettext("You will get a notification when it is your turn; this page also changes its title and beeps.")
+          : gettext("This page will change its title and beep when your turn comes (notifications are off in this browser)."));
       };
       if (!notifications || Notification.permission !== "default") { done(); return; }
       try {
@@ -146,7 +170,7 @@
         if (me.access_token) {
           // Seat selection reads it from here and sends it as X-Access-Token.
           try { sessionStorage.setItem("onsale.access." + data.eventId, me.access_token); } catch (e) {}
-          announce("It is your turn. Taking you to seat selection.");
+          announce(gettext("It is your turn. Taking you to seat selection."));
           // A moment for the beep before the page goes.
           var alerted = alertTurn();
           window.setTimeout(function () { window.location.assign(data.seatsUrl); }, alerted ? 1200 : 0);
@@ -154,9 +178,9 @@
           // The turn passed unseen (a locked phone): the page shows what can be done.
           window.location.reload();
         } else if (me.state === "expired") {
-          announce("Your turn has passed: the time to claim it or your shopping session is over.");
+          announce(gettext("Your turn has passed: the time to claim it or your shopping session is over."));
         } else if (me.state === "done") {
-          announce("Your shopping session is finished.");
+          announce(gettext("Your shopping session is finished."));
         }
       })
       .catch(function () { claiming = false; });
@@ -164,20 +188,20 @@
 
   function waitText(ahead, status) {
     // The admission rate measured over the last minute, never the configured
-    // one: a promise the room does not keep is worse than "being measured".
+    // one: a promise the room does not keep is worse than none.
     var rate = status.measured_rate_per_minute;
     if (status.state === "paused" || !rate) { return null; }
     return duration((ahead + 1) * 60 / rate, false);
   }
 
   function update(status) {
-    text("queue-state", status.state);
+    text("queue-state", stateNames[status.state] || status.state);
     text("queue-serving", status.serving);
     text("queue-waiting", status.waiting);
     if (status.onsale_at) { onsaleAt = Date.parse(status.onsale_at); }
     drawn = !!status.prequeue_draw;
     countdown();
-    if (status.state === "closed") { announce("This waiting room is closed."); return 30000; }
+    if (status.state === "closed") { announce(gettext("This waiting room is closed.")); return 30000; }
     if (number === null) {
       // Still in the pre-queue: after the draw, ask for the number once.
       if (state === "prequeue" && drawn) { claim(); return 3000; }
@@ -192,12 +216,16 @@
       return 3000;
     }
     var ahead = number - status.serving - 1;
-    var message = "About " + ahead + (ahead === 1 ? " person is" : " people are") + " ahead of you. ";
+    var message = say(ngettext(
+      "About %(ahead)s person is ahead of you.",
+      "About %(ahead)s people are ahead of you.", ahead), { ahead: ahead }) + " ";
     var wait = waitText(ahead, status);
     if (status.state === "paused") {
-      message += "Admission is paused for the moment; your place is kept.";
+      message += gettext("Admission is paused for the moment; your place is kept.");
+    } else if (wait) {
+      message += say(gettext("Estimated wait: %(wait)s."), { wait: wait });
     } else {
-      message += "Estimated wait: " + (wait || "being measured") + ".";
+      message += gettext("Estimated wait: being measured.");
     }
     announce(message);
     // Poll faster close to the front; the document changes at most once a second.
