@@ -91,6 +91,14 @@ class ChildRun:
         return (self.stdout.strip().splitlines() or [""])[-1]
 
 
+def _interruptible() -> None:
+    # A run started in the background (`... &` in a script, nohup) ignores
+    # SIGINT, and so would the child, which Python then never interrupts:
+    # the child starts with the default, which Python turns into
+    # KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def child_pytest_run(
     command: list[str], *, cwd: Path, env: dict[str, str], timeout: float
 ) -> ChildRun:
@@ -105,6 +113,7 @@ def child_pytest_run(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     try:
         stdout, stderr = process.communicate(timeout=timeout)

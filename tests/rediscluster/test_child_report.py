@@ -5,6 +5,7 @@ parent reads back from it."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -146,12 +147,18 @@ def test_the_traceback_tail_keeps_the_end_of_a_long_failure(tmp_path):
 
 @pytest.mark.slow
 def test_a_child_that_hangs_is_interrupted_and_says_where(tmp_path):
-    junit, run = _child(
-        tmp_path,
-        "pkg/tests/test_fine.py",
-        "pkg/tests/test_hangs.py",
-        timeout=scaled(5),
-    )
+    # even from a parent that ignores Ctrl-C, as one started in the
+    # background by a script does
+    ignoring = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        junit, run = _child(
+            tmp_path,
+            "pkg/tests/test_fine.py",
+            "pkg/tests/test_hangs.py",
+            timeout=scaled(5),
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignoring)
 
     assert run.timed_out
     assert run.returncode == 2  # pytest's "interrupted"
