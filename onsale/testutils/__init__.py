@@ -7,6 +7,8 @@
 - waitingroom.py: changing a room's configuration;
 - fixtures.py: the shared pytest fixtures, loaded as a plugin by the root
   conftest.py;
+- timing.py: time budgets sized to how busy the machine is, and waiting on
+  many things as long as they keep finishing;
 - worker_*.py, worker.py: the Celery worker that tests and benchmarks start
   on their own (its settings, app and command line, and the `worker_start`
   fixture).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from onsale.orders.models import Order, OrderLine
 from onsale.seatselection.models import PriceCategory, Seat, SeatMap
 from onsale.testutils.factories import EventFactory, OrganizerFactory
 from onsale.testutils.seats import SMALL_MAP
+from onsale.testutils.timing import scaled
 from onsale.usermgmt.models import AuditEntry
 from onsale.waitingroom import selectors as waitingroom_selectors
 from onsale.waitingroom.admission import waitingroom_config_ensure
@@ -366,6 +368,7 @@ def test_live_rate_change_is_reflected_by_admission_within_a_second(
         1,
     )
     # when the organizer raises rate and burst
+    requested = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         response = organizer_client.patch(
             _url(seated_event.pk, "waitingroom"),
@@ -374,17 +377,23 @@ def test_live_rate_change_is_reflected_by_admission_within_a_second(
         )
     assert response.status_code == 200
     changed = time.monotonic()
-    # then admission follows within a second
+    # then admission follows within a second (of an idle machine; a busy one
+    # takes longer to answer the polls, yet far less than the old rate's
+    # minute)
+    budget = scaled(1.0)
     while True:
         live = _live(organizer_client, seated_event.pk)
-        if live["serving"] > 1 or time.monotonic() - changed > 1.0:
+        if live["serving"] > 1 or time.monotonic() - changed > budget:
             break
         time.sleep(0.05)
-    assert time.monotonic() - changed <= 1.0
+    polled = time.monotonic()
+    assert polled - changed <= budget
     assert live["rate_per_minute"] == 60_000
     assert live["burst"] == 200
     # (at the old 1 a minute, nobody more would be admitted for a minute)
-    assert 1 < live["serving"] <= 201
+    # and no more than the burst plus 1,000 a second since the change was
+    # sent (on a busy machine, the polls may come a while later)
+    assert 1 < live["serving"] <= 201 + math.ceil(1000 * (polled - requested))
     assert live["queue_length"] == 300 - live["serving"]
     assert live["active_shoppers"] == live["serving"]
 

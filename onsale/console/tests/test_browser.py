@@ -29,6 +29,7 @@ from onsale.events.services import event_update
 from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.testutils.factories import EventFactory, OrganizerFactory
 from onsale.testutils.seats import SMALL_MAP
+from onsale.testutils.timing import scaled
 from onsale.usermgmt.models import AuditEntry
 from onsale.waitingroom.models import WaitingRoomConfig
 from tests.faults.local_http import answers_200, free_port
@@ -75,7 +76,7 @@ def server(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + scaled(30)
         while not answers_200(f"{base}/healthz"):
             assert process.poll() is None, stderr.read_text()[-2000:]
             assert time.monotonic() < deadline, stderr.read_text()[-2000:]
@@ -111,8 +112,9 @@ def test_organizer_creates_an_event_and_steers_the_queue(server):
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.set_default_timeout(30_000)
-            expect.set_options(timeout=30_000)
+            # Chromium, gunicorn and the tests share the cores.
+            page.set_default_timeout(scaled(30) * 1000)
+            expect.set_options(timeout=scaled(30) * 1000)
             dialogs: list[str] = []
 
             def accept(dialog: Any) -> None:

@@ -34,6 +34,11 @@ from onsale.seatselection.seatmaps.write import seatmap_replace
 from onsale.seatselection.streams import STREAM_DATABASE_THREADS
 from onsale.testutils.factories import EventFactory
 from onsale.testutils.seats import SMALL_MAP, hold, seat_ids
+from onsale.testutils.timing import (
+    gather_while_progressing,
+    machine_slowness,
+    scaled,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 STREAMS = 200
@@ -101,7 +106,7 @@ def _start(work: Path, **env: str) -> Server:
             stderr=subprocess.STDOUT,
         )
     server = Server(port=port, process=process, log=log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + scaled(30)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the server exited:\n{log.read_text()[-3000:]}")
@@ -209,8 +214,9 @@ class Stream:
             stream.headers[name.strip().lower()] = value.strip()
         return stream
 
-    async def event(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
-        """The next event (comments and the retry line are skipped)."""
+    async def event(self, timeout: float | None = 10) -> tuple[str, dict[str, Any]]:
+        """The next event (comments and the retry line are skipped); None
+        waits for as long as the caller does."""
         async with asyncio.timeout(timeout):
             while True:
                 while "\n\n" in self.buffer:
@@ -229,7 +235,7 @@ class Stream:
                 self.buffer += (await self.reader.readexactly(size)).decode()
                 await self.reader.readexactly(2)
 
-    async def change(self, timeout: float = 10) -> dict[str, Any]:
+    async def change(self, timeout: float | None = 10) -> dict[str, Any]:
         while True:
             kind, data = await self.event(timeout)
             if kind == "change":
@@ -246,7 +252,8 @@ def _subscribers(event_id: int) -> int:
 
 
 async def _until(check: Any, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
+    """Polls `check` for `timeout` seconds of an idle machine (scaled)."""
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         if check():
             return True
@@ -284,14 +291,22 @@ def test_one_worker_serves_hundreds_of_streams_and_still_answers(asgi_server):
     (worker,) = asgi_server.worker_pids()
     threads_before = asgi_server.threads(worker)
 
+    # One worker answers every stream (a database check each, through a few
+    # shared threads): on a busy machine that takes a while, so the test waits
+    # as long as streams keep being served and fails only when they stop.
+    stall = scaled(30)
+
     async def scenario() -> dict[str, Any]:
-        async with asyncio.timeout(60):
-            streams = await asyncio.gather(
-                *(Stream.open(asgi_server.port, event.pk) for _ in range(STREAMS))
-            )
-        # One worker answers all of them (a database check each): give a
-        # busy machine time.
-        hellos = await asyncio.gather(*(stream.event(30) for stream in streams))
+        streams = await gather_while_progressing(
+            (Stream.open(asgi_server.port, event.pk) for _ in range(STREAMS)),
+            stall_seconds=stall,
+            what="streams opened",
+        )
+        hellos = await gather_while_progressing(
+            (stream.event(timeout=None) for stream in streams),
+            stall_seconds=stall,
+            what="streams that sent hello",
+        )
         figures: dict[str, Any] = {"hellos": hellos}
         figures["statuses"] = {stream.status for stream in streams}
         figures["content_types"] = {s.headers["content-type"] for s in streams}
@@ -305,20 +320,25 @@ def test_one_worker_serves_hundreds_of_streams_and_still_answers(asgi_server):
         # busy machine they may take a moment to be scheduled and exit.
         await _until(lambda: asgi_server.threads(worker) - threads_before < 20)
         figures["threads"] = asgi_server.threads(worker)
-        # An ordinary request to the same worker while every stream is open.
+        # An ordinary request to the same worker while every stream is open:
+        # 5 s on an idle machine, more on a busy one (a threaded worker never
+        # answers, whatever the budget: see the control below).
+        figures["snapshot_budget"] = scaled(5)
         started = time.monotonic()
         figures["snapshot"] = await _get(
             asgi_server.port,
             f"/api/v1/events/{event.pk}/seats/availability",
-            timeout=30,
+            timeout=2 * figures["snapshot_budget"],
         )
         figures["snapshot_seconds"] = time.monotonic() - started
         # A change published after all of them connected reaches all of them.
         started = time.monotonic()
         held = await asyncio.to_thread(hold, event.pk, 1, "s1", seat_ids=ids[:2])
         figures["held"] = held
-        figures["changes"] = await asyncio.gather(
-            *(stream.change(30) for stream in streams)
+        figures["changes"] = await gather_while_progressing(
+            (stream.change(timeout=None) for stream in streams),
+            stall_seconds=stall,
+            what="streams that got the change",
         )
         figures["fan_out_seconds"] = time.monotonic() - started
         # Clients going away release their listener and, with the last one,
@@ -343,8 +363,7 @@ def test_one_worker_serves_hundreds_of_streams_and_still_answers(asgi_server):
     assert figures["database_connections"] <= STREAM_DATABASE_THREADS + 2, figures
     status, body = figures["snapshot"]
     assert status == 200 and body["version"] == version - 1
-    # (A threaded worker would never answer: see the control below.)
-    assert figures["snapshot_seconds"] < 5, figures["snapshot_seconds"]
+    assert figures["snapshot_seconds"] < figures["snapshot_budget"], figures
     expected = {"v": figures["held"].version, "g": body["generation"], "held": [0, 1]}
     assert figures["changes"] == [expected] * STREAMS
     assert figures["released"], _subscribers(event.pk)
@@ -420,7 +439,9 @@ def test_a_stopping_server_says_bye_to_its_streams_and_exits_cleanly(work: Path)
     `bye`, so its browser reconnects to another pod, and the worker exits
     without waiting out the graceful timeout and without an error line."""
     event = _seated_event()
-    server = _start(work, WEB_ASGI="true", GUNICORN_GRACEFUL_TIMEOUT="20")
+    # The graceful timeout and the budget keep their ratio on a busy machine.
+    graceful = 20 * machine_slowness()
+    server = _start(work, WEB_ASGI="true", GUNICORN_GRACEFUL_TIMEOUT=f"{graceful:.0f}")
 
     async def scenario() -> tuple[list[list[str]], float]:
         streams = [await Stream.open(server.port, event.pk) for _ in range(5)]
@@ -433,7 +454,7 @@ def test_a_stopping_server_says_bye_to_its_streams_and_exits_cleanly(work: Path)
             seen: list[str] = []
             try:
                 while True:
-                    seen.append((await stream.event(timeout=15))[0])
+                    seen.append((await stream.event(timeout=graceful))[0])
             except EOFError:
                 seen.append("end")
             endings.append(seen)
@@ -441,12 +462,13 @@ def test_a_stopping_server_says_bye_to_its_streams_and_exits_cleanly(work: Path)
 
     try:
         endings, seconds = asyncio.run(scenario())
-        returncode = server.process.wait(timeout=30)
+        returncode = server.process.wait(timeout=1.5 * graceful)
     finally:
         _stop(server)
 
     assert endings == [["bye", "end"]] * 5
-    assert seconds < 10, seconds  # not the 15 s the graceful timeout allows
+    # At once, not after the graceful timeout.
+    assert seconds < graceful / 2, (seconds, graceful)
     assert returncode == 0
     errors = [line for line in server.log.read_text().splitlines() if '"ERROR"' in line]
     assert errors == []
@@ -467,7 +489,7 @@ def test_control_the_same_streams_starve_a_threaded_wsgi_worker(work: Path):
             path = f"/api/v1/events/{event.pk}/seats/availability"
             starved, _ = await _get(server.port, path, timeout=2)
             streams[0].close()
-            freed, _ = await _get(server.port, path, timeout=10)
+            freed, _ = await _get(server.port, path, timeout=scaled(10))
             for stream in streams[1:]:
                 stream.close()
             return starved, freed
