@@ -13,6 +13,7 @@ import pytest
 
 from bench.harness import constant_rate
 from bench.harness.constant_rate import Request
+from onsale.testutils.timing import machine_slowness
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,7 +78,10 @@ def test_requests_leave_at_the_asked_rate_and_stalls_count_from_the_schedule(
     assert result.sent == 600
     assert result.statuses == {"status 200": 600}
     assert not result.errors
-    assert 150 < result.achieved_rate <= 205
+    # At least 150/s on an idle machine (a closed loop stalled for 0.5 s with
+    # a few connections falls far below): the generator itself is slowed by
+    # as much as the machine is busy when it shares the cores with other work.
+    assert 150 / machine_slowness() < result.achieved_rate <= 205
     latencies = sorted(result.latencies_ms["status"])
     # Most requests are fast, but every one due in the stall waited for it:
     # more than 10 % of them took over 100 ms (a closed loop would have sent

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from onsale.testutils.timing import scaled
 from tests.e2e.conftest import ROOT, Fan, seat_map_ready, wait_until
 from tests.faults.local_http import answers_200, free_port
 from tests.faults.redis_server import RedisServer
@@ -112,7 +113,7 @@ def bin_run(tmp_path_factory: Any) -> Iterator[BinRun]:
             assert process.poll() is None, log.read_text()[-4000:]
             return answers_200(f"{base}/readyz")
 
-        wait_until(up, 300, "./bin/run")
+        wait_until(up, scaled(300), "./bin/run")
         yield BinRun(url=base, env=env)
     finally:
         if process.poll() is None:
