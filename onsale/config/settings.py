@@ -507,6 +507,13 @@ SEATMAP_CACHE_SECONDS = env_int("SEATMAP_CACHE_SECONDS", 300)
 # closing an idle stream.
 SEAT_STREAM_MAX_SECONDS = env_int("SEAT_STREAM_MAX_SECONDS", 300)
 SEAT_STREAM_HEARTBEAT_SECONDS = env_int("SEAT_STREAM_HEARTBEAT_SECONDS", 15)
+# Streams one WSGI process serves at once from its own threads (`./bin/run`
+# and `runserver`, where no ASGI stream service sits in front): half its
+# threads, so open seat pages never take every thread and the site stays up.
+# A seat page refused a stream polls the snapshot and asks again later.
+SEAT_STREAM_WSGI_MAX_PER_PROCESS = env_int(
+    "SEAT_STREAM_WSGI_MAX_PER_PROCESS", max(1, env_int("WEB_THREADS", 4) // 2)
+)
 
 # --- Checkout and orders ----------------------------------------------------
 # (PAYMENT_GATEWAY is read above, next to INSTALLED_APPS.)

@@ -38,3 +38,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Access tokens signed with a key derived from SECRET_KEY (no PEM in tests).
 WAITINGROOM_JWT_DEV_KEY = True
 TEST_REDIS_KEY_PREFIX = REDIS_KEY_PREFIX
+# Tests open streams with the test client and do not always close them; the
+# WSGI stream limit has tests of its own that set it.
+SEAT_STREAM_WSGI_MAX_PER_PROCESS = 1000

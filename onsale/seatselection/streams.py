@@ -10,13 +10,18 @@ thread waits on a seat page.
 Under WSGI (`manage.py runserver`, the `web` process of `./bin/run`, Django's
 test client) the same view streams from the request's thread, as a plain
 iterator: it works, but each open seat page then holds one of the worker's
-threads, which is why the proxies route this URL to the ASGI service.
+threads, which is why the proxies route this URL to the ASGI service. So that
+open seat pages cannot take every thread of such a process, it serves at most
+`SEAT_STREAM_WSGI_MAX_PER_PROCESS` streams at once; past that a stream is
+refused with 503 `seat_stream_busy` and Retry-After, and the page polls the
+snapshot instead until a later try gets a stream.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -338,6 +343,72 @@ def _published_event_check_pooled(event_id: int) -> DomainError | None:
     return None
 
 
+# --- Streams served from WSGI threads ---------------------------------------------
+
+SEAT_STREAM_BUSY = "seat_stream_busy"
+SEAT_STREAM_BUSY_RETRY_SECONDS = 30
+_wsgi_streams_lock = threading.Lock()
+_wsgi_streams_open = 0
+
+
+def _wsgi_stream_slot_take() -> bool:
+    """One of this process's WSGI stream slots, or False when all are taken."""
+    global _wsgi_streams_open
+    with _wsgi_streams_lock:
+        if _wsgi_streams_open >= settings.SEAT_STREAM_WSGI_MAX_PER_PROCESS:
+            return False
+        _wsgi_streams_open += 1
+        return True
+
+
+def _wsgi_stream_slot_give() -> None:
+    global _wsgi_streams_open
+    with _wsgi_streams_lock:
+        _wsgi_streams_open -= 1
+
+
+class _SlotFrames:
+    """A WSGI stream's frames that give back their slot once, when they end
+    or when the server closes the response, even one closed before it sent
+    anything (a generator's `finally` would not run then)."""
+
+    def __init__(self, frames: Iterator[bytes]) -> None:
+        self._frames = frames
+        self._held = True
+
+    def __iter__(self) -> _SlotFrames:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._frames)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._held:
+            self._held = False
+            _wsgi_stream_slot_give()
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
+
+
+def _stream_busy_response() -> JsonResponse:
+    response = JsonResponse(
+        error_body(
+            SEAT_STREAM_BUSY,
+            "This server is serving as many live seat streams as it can; "
+            "the seat map updates every few seconds instead.",
+            {"retry_after_seconds": SEAT_STREAM_BUSY_RETRY_SECONDS},
+        ),
+        status=503,
+    )
+    response["Retry-After"] = str(SEAT_STREAM_BUSY_RETRY_SECONDS)
+    return response
+
+
 @require_GET
 async def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
     """Live availability changes as server-sent events, over Redis pub/sub.
@@ -377,8 +448,14 @@ async def seat_stream(request: HttpRequest, event_id: int) -> HttpResponseBase:
             # WSGI sends a response from a thread and would read an
             # asynchronous iterator to its end before sending anything: a
             # plain iterator, begun on the request's thread, which WSGI then
-            # goes on reading.
-            frames = await sync_to_async(_stream_open)(event_id)
+            # goes on reading. It holds that thread: one of a bounded few.
+            if not _wsgi_stream_slot_take():
+                return _stream_busy_response()
+            try:
+                frames = _SlotFrames(await sync_to_async(_stream_open)(event_id))
+            except BaseException:
+                _wsgi_stream_slot_give()
+                raise
     except (RedisError, RedisClusterException, OSError, SubscriptionLost) as exc:
         logger.warning(
             "seat stream refused: Redis unavailable", extra={"error": str(exc)}

@@ -277,3 +277,44 @@ def test_a_new_fan_buys_two_seats_on_the_site_bin_run_prints(bin_run, browser):
     assert widths == {"seats": 360, "checkout": 360, "order": 360}, widths
     fan.assert_clean()
     fan.context.close()
+
+
+def test_open_seat_pages_leave_the_site_answering(bin_run):
+    """Without nginx the seat stream reaches gunicorn's threads: a dozen open
+    seat pages must not take them all. Each process serves a few streams;
+    the rest are refused (the page then polls) and the site keeps answering."""
+    import http.client
+    import json
+    import time
+    from urllib.parse import urlparse
+
+    from onsale.testutils.timing import scaled
+
+    event_path = _demo_queue_path(bin_run.url).removesuffix("/queue")
+    address = urlparse(bin_run.url)
+    streams, statuses, codes = [], [], []
+    try:
+        for _ in range(12):
+            connection = http.client.HTTPConnection(
+                address.hostname, address.port, timeout=scaled(15)
+            )
+            connection.request("GET", f"/api/v1{event_path}/seats/stream")
+            response = connection.getresponse()
+            statuses.append(response.status)
+            if response.status == 503:
+                codes.append(json.loads(response.read())["code"])
+                connection.close()
+            else:
+                streams.append(connection)  # held open, as a seat page does
+        started = time.monotonic()
+        status, _, _ = _get(f"{bin_run.url}/readyz")
+        answered_in = time.monotonic() - started
+    finally:
+        for connection in streams:
+            connection.close()
+    print(f"12 seat streams on ./bin/run: {statuses}; /readyz in {answered_in:.3f} s")
+    # Two web processes of four threads: two streams each, at most.
+    assert 1 <= statuses.count(200) <= 4, statuses
+    assert set(codes) == {"seat_stream_busy"}, codes
+    assert status == 200
+    assert answered_in < scaled(5)

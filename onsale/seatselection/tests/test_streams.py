@@ -145,3 +145,39 @@ def test_availability_change_stream_async_says_hello_then_bye(seated_event):
 
     assert [item.kind for item in items] == ["hello", "bye"]
     assert items[0].data["event_id"] == seated_event.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wsgi_streams_past_the_process_limit_are_refused_until_one_ends(
+    seated_event, settings
+):
+    # given a WSGI process that serves two streams at once
+    settings.SEAT_STREAM_WSGI_MAX_PER_PROCESS = 2
+    settings.SEAT_STREAM_MAX_SECONDS = 30
+    selectors.availability_snapshot(event_id=seated_event.pk)
+    url = f"/api/v1/events/{seated_event.pk}/seats/stream"
+    first, second = Client().get(url), Client().get(url)
+    _frames(first, 2)
+    _frames(second, 2)
+
+    # a third is refused, with the one error shape and a time to retry
+    refused = Client().get(url)
+    assert (refused.status_code, refused["Retry-After"]) == (503, "30")
+    assert refused.json()["code"] == "seat_stream_busy"
+    # (pages and the snapshot are not limited)
+    assert (
+        Client().get(f"/api/v1/events/{seated_event.pk}/seats/availability").status_code
+        == 200
+    )
+
+    # one that the server closes, even before it sent anything, gives its slot back
+    first.close()
+    unread = Client().get(url)
+    assert unread.status_code == 200
+    unread.close()
+    again = Client().get(url)
+    assert again.status_code == 200
+    assert _frames(again, 2)[1][0] == "hello"
+    again.close()
+    second.close()
+    assert streams._wsgi_streams_open == 0

@@ -34,6 +34,7 @@
   var data = root.dataset;
   var STORAGE_KEY = "onsale.access." + data.eventId;
   var POLL_MS = 2000;
+  var STREAM_RETRY_MS = 30000; // after a refused stream
   var holdMax = parseInt(data.holdMax, 10) || 10;
 
   var TAKEN = "#87909b";
@@ -83,6 +84,7 @@
   var cursor = -1;
   var stream = null;
   var pollTimer = null;
+  var streamRetry = null;
   var resyncing = false;
 
   // The view: the map point at the centre of the canvas and the zoom (CSS
@@ -1141,6 +1143,11 @@
       // EventSource reconnects by itself (the server also ends streams after a
       // while); poll the snapshot in the meantime.
       startPolling();
+      // A refused stream (503: the server is serving as many as it can, or
+      // Redis is down) is not retried by EventSource: ask again later.
+      if (stream.readyState === EventSource.CLOSED && !streamRetry) {
+        streamRetry = setTimeout(function () { streamRetry = null; openStream(); }, STREAM_RETRY_MS);
+      }
     });
   }
 
