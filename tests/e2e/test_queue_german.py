@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from onsale.testutils.factories import OrganizerFactory, UserFactory
 from onsale.waitingroom.models import WaitingRoomConfig
-from tests.e2e.conftest import event_on_sale, seat_map_ready
+from tests.e2e.conftest import event_on_sale
 from tests.e2e.test_turn import RECORD_ALERTS, _alerts, _room
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,7 +83,11 @@ def test_the_turn_comes_in_german(stack, fans):
     # then the script names the new state, and the turn's alerts are German
     expect(page.locator("#queue-state")).to_have_text("offen")
     page.wait_for_url(f"{stack.url}/events/{event.pk}/seats", timeout=30_000)
-    seat_map_ready(fan, event.seats.count())
+    # the seat map draws and greets the German fan in German
+    expect(page.locator("#seats-map")).to_have_attribute(
+        "data-drawn", str(event.seats.count())
+    )
+    expect(page.locator("#seats-status")).to_contain_text("Wählen Sie Plätze")
     alerts = _alerts(page)
     assert alerts["notes"] == [
         ["Sie sind an der Reihe", f"Wählen Sie jetzt Ihre Plätze für {event.name}."]

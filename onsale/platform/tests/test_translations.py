@@ -33,6 +33,7 @@ TRANSLATED_TEMPLATES = [
     "events/templates/events/home.html",
     "seatselection/templates/seatselection/event.html",
     "seatselection/templates/seatselection/_moment.html",
+    "seatselection/templates/seatselection/seats.html",
     "orders/templates/orders/not_found.html",
     "orders/templates/orders/order_cancel.html",
     "orders/templates/orders/order_detail.html",

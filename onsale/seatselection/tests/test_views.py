@@ -48,6 +48,54 @@ def test_the_seat_page_needs_a_login_and_a_published_event(client, fan):
     assert hidden.status_code == 404
 
 
+@pytest.mark.django_db
+def test_the_seat_page_in_german_with_the_event_time_in_its_own_zone(client, fan):
+    event = _new_york_event(time_zone="Europe/Berlin")
+    client.force_login(fan)
+
+    html = client.get(
+        f"/events/{event.pk}/seats", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert '<html lang="de">' in html
+    assert "<title>Plätze wählen · Fireworks Gala" in html
+    assert '<h1 id="seats-title">Plätze wählen: Fireworks Gala</h1>' in html
+    # 23:30 UTC on 4 July is 01:30 on 5 July in Berlin, in the German format.
+    assert '<p id="seats-event">Riverside Park, Fr, 5. Jul 2030, 01:30 CEST</p>' in html
+    assert (
+        '<button type="button" id="seats-hold" disabled>Gewählte Plätze reservieren</button>'
+        in html
+    )
+    assert 'aria-label="Vergrößern"' in html and ">Ganze Spielstätte<" in html
+    assert 'Ihre Plätze sind noch <strong id="seats-countdown"' in html
+    assert ">Beste Plätze suchen und reservieren<" in html
+    # The script's texts: the German catalog, loaded before the script.
+    catalog = html.index('src="/i18n/js/de/"')
+    assert catalog < html.index("seatselection/seats.js")
+    script = client.get("/i18n/js/de/").content.decode()
+    assert "Reihe %(row)s, Platz %(seat)s" in script
+    assert (
+        "Noch keine Pl\\u00e4tze gew\\u00e4hlt." in script
+        or "Noch keine Plätze gewählt." in script
+    )
+
+
+@pytest.mark.django_db
+def test_the_seat_page_in_english_names_the_events_zone(client, fan):
+    event = _new_york_event()
+    client.force_login(fan)
+
+    html = client.get(f"/events/{event.pk}/seats").content.decode()
+
+    assert '<h1 id="seats-title">Choose seats: Fireworks Gala</h1>' in html
+    assert '<p id="seats-event">Riverside Park, Thu 4 Jul 2030, 19:30 EDT</p>' in html
+    assert (
+        '<button type="button" id="seats-hold" disabled>Hold selected seats</button>'
+        in html
+    )
+    assert 'src="/i18n/js/en/"' in html
+
+
 # --- The event page -----------------------------------------------------------
 
 

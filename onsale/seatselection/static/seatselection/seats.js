@@ -124,7 +124,31 @@
     alertBox.hidden = !text;
   }
 
-  function money(amount) { return amount + " " + (map ? map.currency : data.currency); }
+  // Django's catalog functions (loaded just before this script in the page's
+  // language), or English where the catalog did not load.
+  var gettext = window.gettext || function (msgid) { return msgid; };
+  var ngettext = window.ngettext || function (singular, plural, n) {
+    return n === 1 ? singular : plural;
+  };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) { return String(values[name]); });
+  };
+  function words(format, values) { return interpolate(format, values, true); }
+
+  // Amounts as the server's money filter writes them: the page's language's
+  // separators, two decimals, grouped thousands, then the currency code.
+  var language = document.documentElement.lang || "en";
+  var amounts = null;
+  try {
+    amounts = new Intl.NumberFormat(language, {
+      minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: true
+    });
+  } catch (error) { amounts = null; }
+  function money(amount) {
+    var value = Number(amount);
+    var shown = amounts && isFinite(value) ? amounts.format(value) : String(amount);
+    return shown + " " + (map ? map.currency : data.currency);
+  }
 
   function cookie(name) {
     var match = document.cookie.match("(?:^|; )" + name + "=([^;]*)");
@@ -138,9 +162,14 @@
 
   function raw(index) { return map.seats[index]; }
 
+  // "Stalls, row A, seat 1": on the map, in the lists and spoken by screen readers.
+  function seatWords(section, row, label) {
+    return words(gettext("%(section)s, row %(row)s, seat %(seat)s"), { section: section, row: row, seat: label });
+  }
+
   function seatName(index) {
     var seat = raw(index);
-    return map.sections[seat[at.section]] + ", row " + seat[at.row] + ", seat " + seat[at.label];
+    return seatWords(map.sections[seat[at.section]], seat[at.row], seat[at.label]);
   }
 
   function categoryOf(index) { return map.categories[catOf[index]]; }
@@ -809,16 +838,17 @@
       swatch.style.background = c.color;
       swatch.setAttribute("aria-hidden", "true");
       item.appendChild(swatch);
-      var text = c.name + ": " + money(c.price);
+      var text = words(gettext("%(category)s: %(price)s"), { category: c.name, price: money(c.price) });
       if (c.general_admission) {
         var left = gaLeft[c.code];
-        text += " (standing" + (left === undefined ? "" : ", " + left + " left") + ")";
+        text += " " + (left === undefined ? gettext("(standing)") :
+          words(ngettext("(standing, %(left)s left)", "(standing, %(left)s left)", left), { left: left }));
       }
       item.appendChild(document.createTextNode(" " + text));
       list.appendChild(item);
       var option = document.createElement("option");
       option.value = c.code;
-      option.textContent = c.name + " (" + money(c.price) + ")";
+      option.textContent = words(gettext("%(category)s (%(price)s)"), { category: c.name, price: money(c.price) });
       select.appendChild(option);
     });
     if (chosen) { select.value = chosen; }
@@ -843,7 +873,7 @@
       // Too small to pick one seat: zoom in around the tap.
       stopAnimation();
       animateTo({ cx: point.x, cy: point.y, scale: Math.min(24 / gap, maxScale) });
-      say("Zoomed in. Tap a seat to choose it.");
+      say(gettext("Zoomed in. Tap a seat to choose it."));
       return;
     }
     var index = seatAt(point.x, point.y);
@@ -938,10 +968,12 @@
 
   function describe(index) {
     var c = categoryOf(index);
-    var state = mine[index] ? "held for you" :
-      isSelected(index) ? "selected" :
-      taken[index] ? "taken" : "available";
-    return seatName(index) + ". " + c.name + ", " + money(c.price) + ". " + state + ".";
+    var state = mine[index] ? gettext("held for you") :
+      isSelected(index) ? gettext("selected") :
+      taken[index] ? gettext("taken") : gettext("available");
+    return words(gettext("%(seat)s. %(category)s, %(price)s. %(state)s."), {
+      seat: seatName(index), category: c.name, price: money(c.price), state: state
+    });
   }
 
   function moveCursor(index, pan) {
@@ -994,15 +1026,16 @@
 
   function toggle(index) {
     alertText("");
-    if (mine[index]) { say(seatName(index) + " is already held for you."); return; }
+    if (mine[index]) { say(words(gettext("%(seat)s is already held for you."), { seat: seatName(index) })); return; }
     var position = selected.indexOf(index);
     if (position !== -1) {
       selected.splice(position, 1);
     } else if (taken[index]) {
-      say(seatName(index) + " is taken.");
+      say(words(gettext("%(seat)s is taken."), { seat: seatName(index) }));
       return;
     } else if (selected.length >= holdMax) {
-      say("You can choose at most " + holdMax + " seats at a time.");
+      say(words(ngettext("You can choose at most %(count)s seat at a time.",
+        "You can choose at most %(count)s seats at a time.", holdMax), { count: holdMax }));
       return;
     } else {
       selected.push(index);
@@ -1018,15 +1051,16 @@
     selected.forEach(function (index) {
       var c = categoryOf(index);
       var item = document.createElement("li");
-      item.textContent = seatName(index) + ": " + money(c.price);
+      item.textContent = words(gettext("%(seat)s: %(price)s"), { seat: seatName(index), price: money(c.price) });
       list.appendChild(item);
       total += parseFloat(c.price);
     });
-    $("seats-total").textContent = selected.length ? "Total " + money(total.toFixed(2)) : "No seats chosen yet.";
+    $("seats-total").textContent = selected.length ?
+      words(gettext("Total %(price)s"), { price: money(total.toFixed(2)) }) : gettext("No seats chosen yet.");
     $("seats-hold").disabled = selected.length === 0;
   }
 
-  function dropFromSelection(indexes, why) {
+  function dropFromSelection(indexes) {
     var gone = [];
     // The stream can announce this fan's own hold before its answer arrives.
     indexes = indexes.filter(function (index) { return !pending[index]; });
@@ -1042,8 +1076,10 @@
     marksChanged();
     if (gone.length) {
       renderSelection();
-      alertText((gone.length === 1 ? "Seat " : "Seats ") + gone.map(seatName).join("; ") +
-        (gone.length === 1 ? " was" : " were") + " just taken by someone else" + (why || "") + ". Please choose again.");
+      alertText(words(ngettext(
+        "Seat %(seats)s was just taken by someone else. Please choose again.",
+        "Seats %(seats)s were just taken by someone else. Please choose again.",
+        gone.length), { seats: gone.map(seatName).join("; ") }));
     }
   }
 
@@ -1117,7 +1153,7 @@
 
   function startPolling() {
     if (pollTimer) { return; }
-    $("seats-live").textContent = "Updating every few seconds.";
+    $("seats-live").textContent = gettext("Updating every few seconds.");
     pollTimer = setInterval(function () { resync(); }, POLL_MS);
   }
 
@@ -1131,7 +1167,7 @@
     stream = new EventSource(data.streamUrl);
     stream.addEventListener("open", function () {
       stopPolling();
-      $("seats-live").textContent = "Live.";
+      $("seats-live").textContent = gettext("Live.");
     });
     stream.addEventListener("hello", function (event) {
       var hello = JSON.parse(event.data);
@@ -1168,15 +1204,19 @@
       var index = indexById[seat.id];
       if (index !== undefined) { mine[index] = true; setTaken(index, 1); }
       var item = document.createElement("li");
-      item.textContent = seat.section + ", row " + seat.row + ", seat " + seat.label + ": " + money(seat.price);
+      item.textContent = words(gettext("%(seat)s: %(price)s"), {
+        seat: seatWords(seat.section, seat.row, seat.label), price: money(seat.price)
+      });
       list.appendChild(item);
     });
     doc.general_admission.forEach(function (line) {
       var item = document.createElement("li");
-      item.textContent = line.quantity + " x " + line.name + ": " + money(line.unit_price) + " each";
+      item.textContent = words(gettext("%(quantity)s x %(category)s: %(price)s each"), {
+        quantity: line.quantity, category: line.name, price: money(line.unit_price)
+      });
       list.appendChild(item);
     });
-    $("seats-held-total").textContent = "Total " + money(doc.total);
+    $("seats-held-total").textContent = words(gettext("Total %(price)s"), { price: money(doc.total) });
     // The checkout page (checkout app) reads the access token from the same
     // sessionStorage entry this page uses.
     $("seats-checkout").href = "/checkout/" + data.eventId + "/" + doc.hold_id + "/";
@@ -1199,10 +1239,10 @@
     $("seats-countdown").textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
     if (left === 0) {
       setHold(null);
-      alertText("Your hold has expired and the seats were released.");
+      alertText(gettext("Your hold has expired and the seats were released."));
       resync();
     } else if (left === 60) {
-      say("One minute left on your hold.");
+      say(gettext("One minute left on your hold."));
     }
   }
 
@@ -1213,7 +1253,7 @@
         try { sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* ignore */ }
       }
       needAccess(true);
-      alertText(body.message || "Please sign in again.");
+      alertText(body.message || gettext("Please sign in again."));
       return;
     }
     if (body.code === "seats_unavailable") {
@@ -1223,14 +1263,14 @@
       dropFromSelection(indexes);
       return;
     }
-    alertText(body.message || "Something went wrong; please try again.");
+    alertText(body.message || gettext("Something went wrong; please try again."));
   }
 
   function requestHold(payload, button) {
     alertText("");
     if (!accessToken()) { needAccess(true); return; }
     button.disabled = true;
-    say("Holding seats…");
+    say(gettext("Holding seats…"));
     (payload.seats || []).forEach(function (id) { pending[indexById[id]] = true; });
     api("POST", data.holdsUrl, payload).then(function (result) {
       pending = {};
@@ -1241,7 +1281,7 @@
         renderSelection();
         setHold(result.body);
         if (!payload.seats) { showHeld(result.body); }
-        say("Held. Your seats are yours for the time shown.");
+        say(gettext("Held. Your seats are yours for the time shown."));
         // The way on is checkout; on a phone this also scrolls it into view.
         $("seats-checkout").focus();
       } else {
@@ -1252,7 +1292,7 @@
     }, function () {
       pending = {};
       button.disabled = false;
-      alertText("The connection failed; please try again.");
+      alertText(gettext("The connection failed; please try again."));
     });
   }
 
@@ -1272,7 +1312,7 @@
           var freed = Object.keys(mine).map(Number);
           setHold(null);
           freed.forEach(function (index) { setTaken(index, 0); });
-          say("Released.");
+          say(gettext("Released."));
         } else {
           holdFailed(result);
         }
@@ -1333,7 +1373,7 @@
   // --- start -----------------------------------------------------------------------------
 
   function loadMap() {
-    say("Loading the seat map…");
+    say(gettext("Loading the seat map…"));
     return fetch(data.mapUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) { throw new Error("map " + response.status); }
@@ -1352,10 +1392,10 @@
         return resync();
       })
       .then(function () {
-        say(count ? "Choose seats on the map, or let us pick the best available." : "");
+        say(count ? gettext("Choose seats on the map, or let us pick the best available.") : "");
         if (hold) { setHold(hold); }
       })
-      .catch(function () { alertText("The seat map could not be loaded. Please reload the page."); });
+      .catch(function () { alertText(gettext("The seat map could not be loaded. Please reload the page.")); });
   }
 
   tokenFromAddress();
