@@ -163,7 +163,7 @@ def test_the_event_page_in_german_shows_german_prices_and_dates(client):
     assert "<td>Balcony</td><td>30,50 USD</td>" in html
     assert '<span class="helptext">(Stehplatz)</span></td><td>25,00 USD</td>' in html
     assert "Ab 25,00 USD. Ihre Plätze wählen Sie" in html
-    assert ">In die Warteschlange</a>" in html
+    assert ">In die Warteschlange einreihen</a>" in html
     assert "Zeiten in der Ortszeit der Spielstätte (Europe/Berlin)." in html
 
 
