@@ -37,6 +37,12 @@ TRANSLATED_TEMPLATES = [
     "orders/templates/orders/order_cancel.html",
     "orders/templates/orders/order_detail.html",
     "orders/templates/orders/order_list.html",
+    *(
+        f"orders/templates/orders/email/{name}.{kind}"
+        for name in ("tickets", "cancelled", "refunded")
+        for kind in ("html", "txt")
+    ),
+    "checkout/templates/checkout/checkout.html",
     "waitingroom/templates/waitingroom/queue.html",
     "waitingroom/templates/waitingroom/_room_state.html",
 ]
@@ -124,6 +130,7 @@ def test_every_language_but_english_has_catalogs():
         "seatselection",
         "orders",
         "waitingroom",
+        "checkout",
     } <= apps
 
 
