@@ -20,7 +20,6 @@ from onsale.payments.fake.cards import (
 )
 from onsale.platform.exceptions import DomainError
 
-
 # The page's own text for a hold it cannot check out, by error code (the
 # domain errors' messages stay English); another code shows its message.
 CHECKOUT_REFUSALS = {
