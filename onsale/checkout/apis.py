@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -104,7 +105,10 @@ class CheckoutApi(APIView):
                 access_token=request.headers.get(inventory.ACCESS_TOKEN_HEADER, ""),
                 event_id=data.get("event_id"),
                 hold_id=data["hold_id"],
-                buyer=services.Buyer(**data["buyer"]),
+                # The locale middleware's choice (cookie, Accept-Language).
+                buyer=services.Buyer(
+                    **data["buyer"], language=translation.get_language() or ""
+                ),
                 source=PaymentSource(**data["payment"]),
                 idempotency_record_id=claim.record.pk,
                 resume_order_id=claim.resume_order_id,

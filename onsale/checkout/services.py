@@ -91,6 +91,8 @@ class CheckoutResult:
 class Buyer:
     name: str
     email: str
+    # The language the fan is shopping in: their order's emails are in it.
+    language: str = ""
 
 
 def _result(order: Order) -> CheckoutResult:
@@ -136,6 +138,7 @@ def checkout_order_place(
             session_id=session_id,
             buyer_name=buyer.name,
             buyer_email=buyer.email,
+            language=buyer.language,
             payment_token=payment_token,
         )
         if idempotency_record_id is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from onsale.orders import inventory
@@ -18,6 +19,19 @@ from onsale.payments.fake.cards import (
     TIMEOUT_CARD,
 )
 from onsale.platform.exceptions import DomainError
+
+# The page's own text for a hold it cannot check out, by error code (the
+# domain errors' messages stay English); another code shows its message.
+CHECKOUT_REFUSALS = {
+    "hold_expired": _(
+        "Your hold has expired or was released. Go back to the seat map to "
+        "choose seats again."
+    ),
+    "hold_not_found": _("This hold was not found. Go back to the seat map."),
+    "access_session_ended": _(
+        "Your shopping session has ended. Rejoin the waiting room."
+    ),
+}
 
 
 @login_required
@@ -35,7 +49,7 @@ def checkout_page(request: HttpRequest, event_id: int, hold_id: int) -> HttpResp
             extend_seconds=0,
         )
     except DomainError as exc:
-        error = exc.message
+        error = str(CHECKOUT_REFUSALS.get(exc.code, exc.message))
         status = 409 if event is not None else 404
     return render(
         request,
@@ -48,10 +62,10 @@ def checkout_page(request: HttpRequest, event_id: int, hold_id: int) -> HttpResp
             "buyer_name": getattr(request.user, "full_name", ""),
             "buyer_email": getattr(request.user, "email", ""),
             "test_cards": [
-                (SUCCESS_CARD, "succeeds"),
-                (DECLINE_CARD, "is declined"),
-                (INSUFFICIENT_FUNDS_CARD, "has insufficient funds"),
-                (TIMEOUT_CARD, "times out"),
+                (SUCCESS_CARD, _("succeeds")),
+                (DECLINE_CARD, _("is declined")),
+                (INSUFFICIENT_FUNDS_CARD, _("has insufficient funds")),
+                (TIMEOUT_CARD, _("times out")),
             ],
         },
         status=status,

@@ -20,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from onsale.orders import inventory
 from onsale.orders.documents import order_pdf_render
@@ -162,11 +163,21 @@ def _email_send_once(
     return True
 
 
+def order_email_language(*, order: Order) -> str:
+    """The language the order's emails are written in: the one the fan
+    ordered in, or the default language for an order placed before it was
+    kept (or in a language no longer offered)."""
+    if order.language in dict(settings.LANGUAGES):
+        return order.language
+    return settings.LANGUAGE_CODE
+
+
 def _email(
     *, order: Order, subject: str, template: str, context: dict[str, Any]
 ) -> EmailMultiAlternatives:
     """A plain-text email with its HTML alternative, from
-    `orders/email/<template>.txt` and `.html`, with absolute links."""
+    `orders/email/<template>.txt` and `.html`, with absolute links. Call it
+    with the order's language active (`order_email_language`)."""
     context = {"order": order, "order_url": order_url(order=order), **context}
     message = EmailMultiAlternatives(
         subject=subject,
@@ -196,15 +207,18 @@ def order_tickets_email_send(*, order_id: int) -> bool:
     def message() -> EmailMultiAlternatives:
         order = Order.objects.select_related("event").get(pk=order_id)
         tickets = list(Ticket.objects.filter(order_id=order_id).select_related("line"))
-        email = _email(
-            order=order,
-            subject=f"Your tickets for {order.event.name} (order {order.pk})",
-            template="tickets",
-            context={
-                "tickets": tickets,
-                "attach_pdf": settings.ORDERS_EMAIL_ATTACH_PDF,
-            },
-        )
+        # A worker has no request: the email speaks the fan's language.
+        with translation.override(order_email_language(order=order)):
+            email = _email(
+                order=order,
+                subject=gettext("Your tickets for %(event)s (order %(pk)s)")
+                % {"event": order.event.name, "pk": order.pk},
+                template="tickets",
+                context={
+                    "tickets": tickets,
+                    "attach_pdf": settings.ORDERS_EMAIL_ATTACH_PDF,
+                },
+            )
         if settings.ORDERS_EMAIL_ATTACH_PDF and order.pdf:
             with default_storage.open(order.pdf.name, "rb") as handle:
                 email.attach(
@@ -223,8 +237,10 @@ def order_tickets_email_send(*, order_id: int) -> bool:
 
 
 _NOTICE_SUBJECTS = {
-    OrderEmail.Kind.CANCELLED: "Your order {pk} for {event} is cancelled",
-    OrderEmail.Kind.REFUNDED: "Your refund for order {pk} ({event})",
+    OrderEmail.Kind.CANCELLED: gettext_lazy(
+        "Your order %(pk)s for %(event)s is cancelled"
+    ),
+    OrderEmail.Kind.REFUNDED: gettext_lazy("Your refund for order %(pk)s (%(event)s)"),
 }
 
 
@@ -239,10 +255,12 @@ def order_notice_email_send(*, order_id: int, kind: str) -> bool:
 
     def message() -> EmailMultiAlternatives:
         order = Order.objects.select_related("event").get(pk=order_id)
-        subject = _NOTICE_SUBJECTS[OrderEmail.Kind(kind)].format(
-            pk=order.pk, event=order.event.name
-        )
-        return _email(order=order, subject=subject, template=kind, context={})
+        with translation.override(order_email_language(order=order)):
+            subject = str(_NOTICE_SUBJECTS[OrderEmail.Kind(kind)]) % {
+                "pk": order.pk,
+                "event": order.event.name,
+            }
+            return _email(order=order, subject=subject, template=kind, context={})
 
     rows = OrderEmail.objects.filter(order_id=order_id, kind=kind)
     return _email_send_once(

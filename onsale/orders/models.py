@@ -58,6 +58,10 @@ class Order(models.Model):
     access_session_id = models.CharField(max_length=64, blank=True)
     buyer_name = models.CharField(max_length=200)
     buyer_email = models.EmailField(max_length=254)
+    # The language the fan ordered in (a code from settings.LANGUAGES): the
+    # order's emails are written in it, whichever worker sends them. Empty for
+    # orders placed before it was kept: they get the default language.
+    language = models.CharField(max_length=16, blank=True)
     payment_provider = models.CharField(max_length=32, blank=True)
     # The provider's reusable payment method id (what its browser SDK returns;
     # for the fake provider "tok_<test card>"), so a retried charge can be

@@ -69,6 +69,7 @@ def order_create(
     buyer_name: str,
     buyer_email: str,
     payment_token: str,
+    language: str = "",
 ) -> Order:
     """A pending order for a hold confirmed at the start of checkout: the
     order, one line per seat or place (prices from the hold, which read them
@@ -80,6 +81,8 @@ def order_create(
     it was fenced at the start of checkout, without a second check in Redis.
     Raises `SeatAlreadySold` or `GeneralAdmissionSoldOut` from seat selection
     (nothing is kept then: the caller's transaction rolls back).
+
+    `language` is the fan's language at checkout; the order's emails use it.
 
     A hold has one live (pending or paid) order at a time, UNIQUE
     (event, live_hold_id): the hold now outlives its order's commit (a
@@ -101,6 +104,7 @@ def order_create(
                 access_session_id=session_id,
                 buyer_name=buyer_name,
                 buyer_email=buyer_email,
+                language=language,
                 payment_token=payment_token,
                 created_at=now,
                 expires_at=now

@@ -21,7 +21,11 @@ from django.views.decorators.cache import cache_control, cache_page
 from django.views.i18n import JavaScriptCatalog
 
 # The apps whose static scripts use gettext (each has a djangojs catalog).
-JAVASCRIPT_CATALOG_APPS = ["onsale.waitingroom", "onsale.seatselection"]
+JAVASCRIPT_CATALOG_APPS = [
+    "onsale.waitingroom",
+    "onsale.seatselection",
+    "onsale.checkout",
+]
 # How long a browser, the CDN and the server's cache keep a catalog.
 CATALOG_MAX_AGE_SECONDS = 3600
 

@@ -245,3 +245,80 @@ def test_a_refund_at_the_provider_emails_the_buyer_once(event, mailoutbox):
     assert [mail.subject for mail in mailoutbox[1:]] == [
         f"Your refund for order {order.pk} ({event.name})"
     ]
+
+
+def _buy_in(event, language: str | None):
+    """A fan checks out one seat with their browser asking for `language`
+    (no Accept-Language when None); returns the order."""
+    from onsale.testutils.checkout import Shopper, checkout_body
+
+    shopper = Shopper(event)
+    hold = shopper.hold(seat_ids(event)[:1])
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-" + str(hold.hold_id)}
+    headers["HTTP_X_ACCESS_TOKEN"] = shopper.token
+    if language:
+        headers["HTTP_ACCEPT_LANGUAGE"] = language
+    response = shopper.client.post(
+        "/api/v1/checkout", checkout_body(hold.hold_id), format="json", **headers
+    )
+    assert response.status_code == 201
+    return Order.objects.get(user=shopper.user)
+
+
+def test_a_german_order_gets_its_emails_in_german(event, mailoutbox):
+    # given a fan who checked out with a German browser
+    order = _buy_in(event, "de-AT,de;q=0.9")
+
+    # then the order keeps the language and the ticket email is German,
+    # with the German money and date formats, though a worker sent it
+    assert order.language == "de"
+    [tickets] = mailoutbox
+    assert tickets.subject == f"Ihre Tickets für {event.name} (Bestellung {order.pk})"
+    total = f"{order.total:.2f}".replace(".", ",")
+    assert f"Bezahlt insgesamt: {total} {order.currency}" in tickets.body
+    assert "vielen Dank für Ihre Bestellung" in tickets.body
+    assert "Total paid" not in tickets.body
+    [(html, _mimetype)] = tickets.alternatives
+    assert '<html lang="de">' in html and "Ticketcode" in html
+
+    # and so are its cancellation and refund emails
+    _cancel(order)
+    cancelled, refunded = mailoutbox[1:]
+    assert (
+        cancelled.subject
+        == f"Ihre Bestellung {order.pk} für {event.name} ist storniert"
+    )
+    assert "ist wie gewünscht storniert" in cancelled.body
+    assert (
+        refunded.subject == f"Ihre Erstattung für Bestellung {order.pk} ({event.name})"
+    )
+    assert f"wir haben {total} {order.currency}" in refunded.body
+
+
+def test_an_order_without_a_language_gets_english_emails(event, mailoutbox):
+    # given a fan whose browser names no language
+    order = _buy_in(event, None)
+
+    # then the ticket email is English
+    assert order.language == "en"
+    [tickets] = mailoutbox
+    assert tickets.subject == f"Your tickets for {event.name} (order {order.pk})"
+    assert f"Total paid: {order.total:,.2f} {order.currency}" in tickets.body
+    [(html, _mimetype)] = tickets.alternatives
+    assert '<html lang="en">' in html
+
+
+def test_an_order_placed_before_languages_were_kept_is_emailed_in_english(
+    event, mailoutbox
+):
+    # given a German order whose language is unknown (placed before it was kept)
+    order = _buy_in(event, "de")
+    Order.objects.filter(pk=order.pk).update(language="")
+
+    # when its cancellation is emailed
+    _cancel(order)
+
+    # then it is in the default language
+    assert (
+        mailoutbox[1].subject == f"Your order {order.pk} for {event.name} is cancelled"
+    )

@@ -38,6 +38,12 @@ TRANSLATED_TEMPLATES = [
     "orders/templates/orders/order_cancel.html",
     "orders/templates/orders/order_detail.html",
     "orders/templates/orders/order_list.html",
+    *(
+        f"orders/templates/orders/email/{name}.{kind}"
+        for name in ("tickets", "cancelled", "refunded")
+        for kind in ("html", "txt")
+    ),
+    "checkout/templates/checkout/checkout.html",
     "waitingroom/templates/waitingroom/queue.html",
     "waitingroom/templates/waitingroom/_room_state.html",
 ]
@@ -125,6 +131,7 @@ def test_every_language_but_english_has_catalogs():
         "seatselection",
         "orders",
         "waitingroom",
+        "checkout",
     } <= apps
 
 
@@ -302,3 +309,30 @@ def test_every_script_text_is_in_the_apps_script_catalog(app):
         entries = {(entry.msgctxt, entry.msgid) for entry in parse_po(catalog)}
 
         assert marked and marked - entries == set(), catalog
+
+
+# The apps whose catalogs are checked against every other app's (the texts
+# they share with another app must read the same).
+SHARED_TEXT_APPS = ["checkout"]
+
+
+@pytest.mark.parametrize("app", SHARED_TEXT_APPS)
+def test_a_text_shared_with_another_app_has_one_translation(app):
+    """Django merges the apps' catalogs and the first app in INSTALLED_APPS
+    wins: the same text translated two ways would change another app's page
+    (the checkout's "Total" turning the order page's "Gesamt" into another
+    word)."""
+    differing = []
+    for path in (PACKAGE / app).glob("locale/*/LC_MESSAGES/*.po"):
+        own = {(e.msgctxt, e.msgid): e.msgstr for e in parse_po(path)}
+        for other in CATALOGS:
+            if other.relative_to(PACKAGE).parts[0] == app or other.name != path.name:
+                continue
+            if other.parts[-3] != path.parts[-3]:
+                continue
+            for entry in parse_po(other):
+                mine = own.get((entry.msgctxt, entry.msgid))
+                if mine is not None and mine != entry.msgstr:
+                    differing.append((entry.msgid, str(other.relative_to(PACKAGE))))
+
+    assert differing == []

@@ -1,6 +1,8 @@
 /* Checkout page: hold countdown and payment submission to the checkout API.
    The Idempotency-Key is kept per hold in sessionStorage, so a retry after a
-   network error or a reload cannot pay twice. */
+   network error or a reload cannot pay twice.
+   Its texts come from Django's JavaScript catalog, loaded just before it in
+   the page's language; without the catalog they stay English. */
 (function () {
   "use strict";
   var root = document.getElementById("checkout");
@@ -14,6 +16,11 @@
   var keyName = "onsale.checkout.key." + eventId + "." + holdId;
 
   var busy = document.getElementById("checkout-busy");
+  // Django's catalog functions, or English where the catalog did not load.
+  var gettext = window.gettext || function (msgid) { return msgid; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) { return String(values[name]); });
+  };
 
   function showError(message, way) {
     errorBox.textContent = message;
@@ -21,7 +28,7 @@
       // The way on: the seat map, or the waiting room when the session is over.
       var link = document.createElement("a");
       link.href = "/events/" + eventId + (way === "queue" ? "/queue" : "/seats");
-      link.textContent = way === "queue" ? "Go to the waiting room" : "Back to the seat map";
+      link.textContent = way === "queue" ? gettext("Go to the waiting room") : gettext("Back to the seat map");
       link.id = "checkout-back";
       errorBox.appendChild(document.createTextNode(" "));
       errorBox.appendChild(link);
@@ -35,9 +42,10 @@
     var node = document.getElementById("checkout-countdown");
     if (!node || !expiresAt) { return; }
     var left = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
-    node.textContent = Math.floor(left / 60) + " min " + ("0" + (left % 60)).slice(-2) + " s";
+    node.textContent = interpolate(gettext("%(minutes)s min %(seconds)s s"),
+      { minutes: Math.floor(left / 60), seconds: ("0" + (left % 60)).slice(-2) }, true);
     if (left === 0) {
-      showError("Your hold has expired. Go back to the seat map to choose seats again.", "seats");
+      showError(gettext("Your hold has expired. Go back to the seat map to choose seats again."), "seats");
       if (button) { button.disabled = true; }
       return;
     }
@@ -56,28 +64,28 @@
   }
 
   var messages = {
-    payment_declined: "Your card was declined. Your seats are still held for you: try again with another card.",
-    hold_already_checked_out: "These seats are already being paid for. See your orders.",
-    hold_expired: "Your hold has expired or was released. Go back to the seat map.",
-    seat_already_sold: "One of your seats has just been sold. Go back to the seat map.",
-    access_token_required: "Your shopping session was not found. Rejoin the waiting room.",
-    access_token_invalid: "Your shopping session is not valid. Rejoin the waiting room.",
-    access_session_ended: "Your shopping session has ended. Rejoin the waiting room.",
-    idempotency_request_in_progress: "Your payment is still being processed. Please wait a moment."
+    payment_declined: gettext("Your card was declined. Your seats are still held for you: try again with another card."),
+    hold_already_checked_out: gettext("These seats are already being paid for. See your orders."),
+    hold_expired: gettext("Your hold has expired or was released. Go back to the seat map."),
+    seat_already_sold: gettext("One of your seats has just been sold. Go back to the seat map."),
+    access_token_required: gettext("Your shopping session was not found. Rejoin the waiting room."),
+    access_token_invalid: gettext("Your shopping session is not valid. Rejoin the waiting room."),
+    access_session_ended: gettext("Your shopping session has ended. Rejoin the waiting room."),
+    idempotency_request_in_progress: gettext("Your payment is still being processed. Please wait a moment.")
   };
 
   // What the provider's decline reason means to the person paying.
   var declineReasons = {
-    insufficient_funds: "The card has insufficient funds.",
-    invalid_number: "The card number is not valid.",
-    payment_timeout: "The payment provider did not confirm the payment in time; nothing was kept."
+    insufficient_funds: gettext("The card has insufficient funds."),
+    invalid_number: gettext("The card number is not valid."),
+    payment_timeout: gettext("The payment provider did not confirm the payment in time; nothing was kept.")
   };
 
   function released() {
     // The seats are gone: stop the countdown and say so.
     expiresAt = null;
     var node = document.getElementById("checkout-countdown");
-    if (node && node.parentNode) { node.parentNode.textContent = "Your seats are no longer held."; }
+    if (node && node.parentNode) { node.parentNode.textContent = gettext("Your seats are no longer held."); }
   }
 
   function fieldErrors(fields, prefix) {
@@ -92,7 +100,7 @@
     return parts.join("; ");
   }
 
-  var confirming = "We are confirming your payment with the bank. This can take a minute or two; you will not be charged twice.";
+  var confirming = gettext("We are confirming your payment with the bank. This can take a minute or two; you will not be charged twice.");
 
   // A pending order: show its payment status (the server's message, e.g.
   // payment_confirming) and poll the order until it is paid or failed.
@@ -111,8 +119,8 @@
       if (busy) { busy.textContent = ""; }
       // The hold may still be the fan's (a failed payment keeps it): allow
       // another try; a hold that is gone answers hold_expired then.
-      showError((status.message || "The payment did not go through.") +
-        " Your seats stay held for you until your hold runs out: try again, or choose seats again.", "seats");
+      showError(interpolate(gettext("%(reason)s Your seats stay held for you until your hold runs out: try again, or choose seats again."),
+        { reason: status.message || gettext("The payment did not go through.") }, true), "seats");
       button.disabled = false;
       return;
     }
@@ -150,7 +158,7 @@
       buyer: { name: form.elements.name.value, email: form.elements.email.value }
     };
     button.disabled = true;
-    if (busy) { busy.textContent = "Processing your payment…"; }
+    if (busy) { busy.textContent = gettext("Processing your payment…"); }
     // A charge that takes longer than a moment is being confirmed with the
     // bank: say so instead of spinning silently.
     var slow = window.setTimeout(function () {
@@ -172,7 +180,7 @@
     }).then(function (result) {
       window.clearTimeout(slow);
       if (result.status === 201) {
-        if (busy) { busy.textContent = "Payment accepted. Opening your order…"; }
+        if (busy) { busy.textContent = gettext("Payment accepted. Opening your order…"); }
         window.location.assign("/orders/" + result.data.id + "/?placed=1");
         return;
       }
@@ -183,13 +191,14 @@
       }
       try { sessionStorage.removeItem(keyName); } catch (e) {}
       var code = result.data && result.data.code;
-      var message = messages[code] || (result.data && result.data.message) || "The payment could not be completed.";
+      var message = messages[code] || (result.data && result.data.message) || gettext("The payment could not be completed.");
       var reason = code === "payment_declined" && result.data.extra && result.data.extra.reason;
       if (reason && declineReasons[reason]) {
-        message = message.replace("Your card was declined.", declineReasons[reason]);
+        message = message.replace(gettext("Your card was declined."), declineReasons[reason]);
       }
       if (code === "invalid" && result.data.extra && result.data.extra.fields) {
-        message = "Please check the form: " + fieldErrors(result.data.extra.fields, "");
+        message = interpolate(gettext("Please check the form: %(errors)s"),
+          { errors: fieldErrors(result.data.extra.fields, "") }, true);
       }
       // A decline keeps the hold (until extra.hold_expires_at): the fan may
       // pay again for the same seats, under a new key (the old one was
@@ -198,8 +207,8 @@
       if (kept) {
         expiresAt = Date.parse(result.data.extra.hold_expires_at);
       } else if (code === "payment_declined") {
-        message = message.replace("Your seats are still held for you: try again with another card.",
-          "Your hold has ended; choose seats again.");
+        message = message.replace(gettext("Your seats are still held for you: try again with another card."),
+          gettext("Your hold has ended; choose seats again."));
       }
       var final = (code === "payment_declined" && !kept) || code === "hold_expired" || code === "seat_already_sold";
       var access = /^access_/.test(code || "");
@@ -209,7 +218,7 @@
     }).catch(function () {
       window.clearTimeout(slow);
       // Network error: keep the key, so pressing Pay again cannot pay twice.
-      showError("The connection failed. Press Pay again: you will not be charged twice.");
+      showError(gettext("The connection failed. Press Pay again: you will not be charged twice."));
       button.disabled = false;
     });
   }
