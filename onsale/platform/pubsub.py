@@ -230,6 +230,23 @@ _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChannelHub] = (
 )
 
 
+class WaitingRedisCluster(redis.asyncio.cluster.RedisCluster):
+    """The asyncio cluster client, whose commands wait for a free connection
+    as the plain client's blocking pool does. redis-py's own raises
+    MaxConnectionsError at once when a node's `max_connections` are busy, so
+    a burst of streams opening together (each reads the seat version) turned
+    into 503s on a cluster. At most `max_connections` commands run at once
+    over all nodes, so no node's limit is ever reached."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._command_slots = asyncio.Semaphore(kwargs["max_connections"])
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._command_slots:
+            return await super().execute_command(*args, **kwargs)
+
+
 def redis_async_client() -> redis.asyncio.Redis:
     """The running event loop's asyncio client for settings.REDIS_URL (text
     replies), pooled like the synchronous one; a cluster client with
@@ -263,9 +280,7 @@ def channel_hub() -> ChannelHub:
             # every PUBLISH to all nodes, so one subscriber sees them all.
             keys_client = cast(
                 redis.asyncio.Redis,
-                redis.asyncio.cluster.RedisCluster.from_url(
-                    settings.REDIS_URL, **options
-                ),
+                WaitingRedisCluster.from_url(settings.REDIS_URL, **options),
             )
         hub = ChannelHub(client, keys_client)
         _hubs[loop] = hub
