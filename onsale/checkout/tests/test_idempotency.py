@@ -22,16 +22,11 @@ from onsale.checkout.models import IdempotencyRecord
 from onsale.orders.models import Order
 from onsale.payments.fake.cards import DECLINE_CARD
 from onsale.payments.fake.models import FakeProviderCharge
-from onsale.testutils.checkout import Shopper, assert_error, checkout_body, seated_event
+from onsale.testutils.checkout import Shopper, assert_error, checkout_body
 from onsale.testutils.factories import UserFactory
 from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def event(transactional_db):
-    return seated_event()
 
 
 def test_the_key_is_required_and_validated(event):

@@ -43,21 +43,6 @@ from onsale.waitingroom.exceptions import AccessSessionEnded
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def event(transactional_db):
-    return seated_event()
-
-
-@pytest.fixture
-def run_on_commit():
-    """Call the block; its on-commit hooks run as its transactions commit."""
-
-    def run(call, *args, **kwargs):
-        return call(*args, **kwargs)
-
-    return run
-
-
 def test_happy_path_from_hold_to_emailed_tickets(event, run_on_commit, mailoutbox):
     # given an admitted fan holding two stalls seats and one balcony seat
     shopper = Shopper(event)

@@ -28,28 +28,12 @@ from onsale.testutils.checkout import (
     checkout_body,
     ledger_for,
     seat_unavailable,
-    seated_event,
 )
 from onsale.testutils.seats import seat_ids
 
 # Real commits: on-commit hooks (Redis marks, eager Celery tasks) run when
 # the saga's transactions commit, in the order production runs them.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def event(transactional_db):
-    return seated_event()
-
-
-@pytest.fixture
-def run_on_commit():
-    """Call the block; its on-commit hooks run as its transactions commit."""
-
-    def run(call, *args, **kwargs):
-        return call(*args, **kwargs)
-
-    return run
 
 
 @pytest.mark.parametrize(

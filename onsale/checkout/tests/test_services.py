@@ -21,18 +21,13 @@ from onsale.payments.fake.models import FakeProviderEvent
 from onsale.payments.models import WebhookReceipt
 from onsale.seatselection import services as seat_services
 from onsale.seatselection.models import SeatSale
-from onsale.testutils.checkout import Shopper, seat_unavailable, seated_event
+from onsale.testutils.checkout import Shopper, seat_unavailable
 from onsale.testutils.payments import card
 from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BUYER = Buyer(name="Ada Fan", email="ada@example.test")
-
-
-@pytest.fixture
-def event(transactional_db):
-    return seated_event()
 
 
 def _place(shopper: Shopper, seats: list[int]) -> Order:

@@ -6,15 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from onsale.testutils.checkout import Shopper, seated_event
+from onsale.testutils.checkout import Shopper
 from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def event(transactional_db):
-    return seated_event()
 
 
 def _page(event, language: str | None, *, hold_id: int | None = None):

@@ -30,18 +30,12 @@ from onsale.testutils.checkout import (
     Shopper,
     assert_error,
     seat_unavailable,
-    seated_event,
 )
 from onsale.testutils.seats import seat_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/payments/webhook"
-
-
-@pytest.fixture
-def event(transactional_db):
-    return seated_event()
 
 
 def deliver(event_id: str, **kwargs):
