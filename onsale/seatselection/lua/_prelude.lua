@@ -40,6 +40,16 @@ local function hold_size(hold)
   return n
 end
 
+-- The hold `hold_id` if it is active and `user_id`'s: its JSON and the
+-- decoded table; nil when it never existed, is gone, or is another user's.
+local function user_hold(hold_id, user_id)
+  local raw = redis.call('HGET', K_HOLDS, hold_id)
+  if not raw then return nil end
+  local hold = cjson.decode(raw)
+  if hold.u ~= user_id then return nil end
+  return raw, hold
+end
+
 -- Take one hold out of every structure and give its seats and places back.
 -- Seats it held are reported as freed, except those marked sold: a hold
 -- stays while its order's payment runs (and after a decline), so its seats

@@ -14,13 +14,8 @@ if hold_id == '' then
     return {1}
   end
 end
-local raw = redis.call('HGET', K_HOLDS, hold_id)
+local raw, hold = user_hold(hold_id, ARGV[2])
 if not raw then
-  announce()
-  return {1}
-end
-local hold = cjson.decode(raw)
-if hold.u ~= ARGV[2] then
   announce()
   return {1}
 end

@@ -9,13 +9,8 @@
 local now = now_ms()
 purge_expired(now)
 local hold_id = ARGV[3]
-local raw = redis.call('HGET', K_HOLDS, hold_id)
-if not raw then
-  announce()
-  return {1}
-end
-local hold = cjson.decode(raw)
-if hold.u ~= ARGV[2] then
+local _, hold = user_hold(hold_id, ARGV[2])
+if not hold then
   announce()
   return {1}
 end
